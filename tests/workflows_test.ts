@@ -1,0 +1,334 @@
+/**
+ * Checks the GitHub workflows without GitHub: both files parse, have the
+ * shape Actions requires, pin the same Deno as .ci/run, and the release
+ * builds every target in scripts/compile.ts only for a tag that matches
+ * deno.json.
+ */
+
+import {
+  deepStrictEqual as assertEquals,
+  ok as assert,
+} from "node:assert/strict";
+import { parse } from "yaml";
+import {
+  compileArgs,
+  outputPath,
+  RELEASE_TARGETS,
+  tagMismatch,
+} from "../scripts/compile.ts";
+import { RUNTIME_PERMISSIONS } from "../scripts/permissions.ts";
+
+const ROOT = new URL("../", import.meta.url);
+
+type Doc = Record<string, unknown>;
+
+function isObject(value: unknown): value is Doc {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+async function readText(path: string): Promise<string> {
+  return await Deno.readTextFile(new URL(path, ROOT));
+}
+
+async function readWorkflow(name: string): Promise<Doc> {
+  const doc = parse(await readText(`.github/workflows/${name}`));
+  assert(isObject(doc), `${name} is not a YAML mapping`);
+  return doc;
+}
+
+/**
+ * The parts of the Actions workflow schema we rely on. Returns one message
+ * per problem, so a broken file says everything that is wrong at once.
+ */
+export function workflowProblems(doc: unknown): string[] {
+  const problems: string[] = [];
+  if (!isObject(doc)) return ["workflow is not a mapping"];
+  const on = doc.on;
+  if (
+    !(typeof on === "string" || Array.isArray(on) || isObject(on)) ||
+    (isObject(on) && Object.keys(on).length === 0)
+  ) {
+    problems.push(`"on" is missing or empty`);
+  }
+  if (!isObject(doc.jobs) || Object.keys(doc.jobs).length === 0) {
+    problems.push(`"jobs" is missing or empty`);
+    return problems;
+  }
+  for (const [id, job] of Object.entries(doc.jobs)) {
+    if (!isObject(job)) {
+      problems.push(`job "${id}" is not a mapping`);
+      continue;
+    }
+    const runsOn = job["runs-on"];
+    if (
+      !(typeof runsOn === "string" && runsOn !== "") &&
+      !(Array.isArray(runsOn) && runsOn.length > 0)
+    ) {
+      problems.push(`job "${id}" has no "runs-on"`);
+    }
+    if (!Array.isArray(job.steps) || job.steps.length === 0) {
+      problems.push(`job "${id}" has no "steps"`);
+      continue;
+    }
+    job.steps.forEach((step: unknown, index: number) => {
+      const where = `job "${id}" step ${index + 1}`;
+      if (!isObject(step)) {
+        problems.push(`${where} is not a mapping`);
+        return;
+      }
+      const hasUses = typeof step.uses === "string" && step.uses !== "";
+      const hasRun = typeof step.run === "string" && step.run !== "";
+      if (hasUses === hasRun) {
+        problems.push(`${where} must have exactly one of "uses" and "run"`);
+      }
+      if (hasUses && !/^[\w.-]+\/[\w./-]+@[\w.-]+$/.test(step.uses as string)) {
+        problems.push(`${where} uses an unpinned action "${step.uses}"`);
+      }
+    });
+  }
+  return problems;
+}
+
+function jobs(doc: Doc): Record<string, Doc> {
+  return doc.jobs as Record<string, Doc>;
+}
+
+function steps(job: Doc): Doc[] {
+  return job.steps as Doc[];
+}
+
+function allSteps(doc: Doc): Doc[] {
+  return Object.values(jobs(doc)).flatMap(steps);
+}
+
+function runs(job: Doc): string[] {
+  return steps(job).flatMap((step) =>
+    typeof step.run === "string" ? [step.run.trim()] : []
+  );
+}
+
+/** The `deno-version` of every setup-deno step in a workflow. */
+function denoVersions(doc: Doc): string[] {
+  return allSteps(doc)
+    .filter((step) => String(step.uses).startsWith("denoland/setup-deno@"))
+    .map((step) => String((step.with as Doc | undefined)?.["deno-version"]));
+}
+
+/** The version in `.ci/run`'s `npm install -g deno@X.Y.Z` line. */
+export function ciRunDenoVersion(script: string): string | null {
+  return script.match(/npm install -g deno@(\d+\.\d+\.\d+)\b/)?.[1] ?? null;
+}
+
+Deno.test("workflowProblems() accepts a minimal valid workflow", () => {
+  assertEquals(
+    workflowProblems({
+      on: "push",
+      jobs: { a: { "runs-on": "ubuntu-latest", steps: [{ run: "true" }] } },
+    }),
+    [],
+  );
+});
+
+Deno.test("workflowProblems() reports every broken part", () => {
+  assertEquals(workflowProblems("text"), ["workflow is not a mapping"]);
+  assertEquals(workflowProblems({ jobs: {} }), [
+    `"on" is missing or empty`,
+    `"jobs" is missing or empty`,
+  ]);
+  assertEquals(
+    workflowProblems({
+      on: { push: null },
+      jobs: {
+        a: { steps: [{ run: "x", uses: "actions/checkout@v4" }, {}] },
+        b: { "runs-on": "ubuntu-latest" },
+        c: { "runs-on": "ubuntu-latest", steps: [{ uses: "some/action" }] },
+      },
+    }),
+    [
+      `job "a" has no "runs-on"`,
+      `job "a" step 1 must have exactly one of "uses" and "run"`,
+      `job "a" step 2 must have exactly one of "uses" and "run"`,
+      `job "b" has no "steps"`,
+      `job "c" step 1 uses an unpinned action "some/action"`,
+    ],
+  );
+});
+
+Deno.test("ciRunDenoVersion() finds the pinned version or nothing", () => {
+  assertEquals(
+    ciRunDenoVersion("set -e\nnpm install -g deno@2.9.6\ndeno task test\n"),
+    "2.9.6",
+  );
+  assertEquals(ciRunDenoVersion("npm install -g deno\n"), null);
+});
+
+for (const name of ["ci.yml", "release.yml"]) {
+  Deno.test(`${name} has the shape GitHub Actions requires`, async () => {
+    assertEquals(workflowProblems(await readWorkflow(name)), []);
+  });
+}
+
+Deno.test("ci.yml runs fmt, lint, check and test on three systems", async () => {
+  const ci = await readWorkflow("ci.yml");
+  const on = ci.on as Doc;
+  assert("push" in on && "pull_request" in on, "CI must run on push and PR");
+  const [job, ...others] = Object.values(jobs(ci));
+  assertEquals(others.length, 0);
+  assertEquals(job["runs-on"], "${{ matrix.os }}");
+  const matrix = (job.strategy as Doc).matrix as Doc;
+  assertEquals(
+    [...(matrix.os as string[])].sort(),
+    ["macos-latest", "ubuntu-latest", "windows-latest"],
+  );
+  const commands = runs(job);
+  for (
+    const command of [
+      "deno fmt --check",
+      "deno lint",
+      "deno task check",
+      "deno task test",
+    ]
+  ) {
+    assert(commands.includes(command), `ci.yml does not run "${command}"`);
+  }
+});
+
+Deno.test("every workflow pins the Deno version that .ci/run installs", async () => {
+  let script: string;
+  try {
+    script = await readText(".ci/run");
+  } catch (error) {
+    throw new Error(`Cannot read .ci/run to compare Deno versions: ${error}`);
+  }
+  const pinned = ciRunDenoVersion(script);
+  assert(pinned, `.ci/run has no "npm install -g deno@X.Y.Z" line`);
+  for (const name of ["ci.yml", "release.yml"]) {
+    const versions = denoVersions(await readWorkflow(name));
+    assert(versions.length > 0, `${name} never sets up Deno`);
+    for (const version of versions) {
+      assertEquals(version, `v${pinned}`, `${name} pins Deno ${version}`);
+    }
+  }
+  const setups = allSteps(await readWorkflow("ci.yml"))
+    .map((step) => step.uses)
+    .filter((uses) => String(uses).startsWith("denoland/setup-deno"));
+  assertEquals(setups, ["denoland/setup-deno@v2"]);
+});
+
+Deno.test("release.yml runs only for v* tags and checks the tag first", async () => {
+  const release = await readWorkflow("release.yml");
+  const on = release.on as Doc;
+  assertEquals(Object.keys(on), ["push"]);
+  assertEquals((on.push as Doc).tags, ["v*"]);
+
+  // Some job runs the tag check with the pushed tag...
+  const checkers = Object.entries(jobs(release)).filter(([, job]) =>
+    steps(job).some((step) =>
+      /scripts\/compile\.ts --check-tag "\$TAG"/.test(String(step.run)) &&
+      (step.env as Doc | undefined)?.TAG === "${{ github.ref_name }}"
+    )
+  );
+  assertEquals(checkers.length, 1, "exactly one job must check the tag");
+  const [checker] = checkers[0];
+
+  // ...and every job that builds or publishes depends on it.
+  function dependsOn(id: string, target: string): boolean {
+    const needs = jobs(release)[id].needs;
+    const list = needs === undefined ? [] : [needs].flat() as string[];
+    return list.some((need) => need === target || dependsOn(need, target));
+  }
+  for (const id of Object.keys(jobs(release))) {
+    if (id !== checker) {
+      assert(dependsOn(id, checker), `job "${id}" does not wait for the check`);
+    }
+  }
+});
+
+Deno.test("release.yml builds and archives every release target", async () => {
+  const release = await readWorkflow("release.yml");
+  const builders = Object.values(jobs(release)).filter((job) =>
+    runs(job).some((run) => run.includes("scripts/compile.ts --target"))
+  );
+  assertEquals(builders.length, 1);
+  const [build] = builders;
+  const include = ((build.strategy as Doc).matrix as Doc).include as Doc[];
+  assertEquals(
+    include.map(({ target, name }) => ({ target, name })),
+    RELEASE_TARGETS.map(({ triple, name }) => ({ target: triple, name })),
+  );
+  const script = runs(build).join("\n");
+  assert(script.includes('archive="chat-${TAG}-${NAME}"'));
+  assert(script.includes('zip -9 "../out/${archive}.zip" chat.exe'));
+  assert(script.includes('tar -C stage -czf "out/${archive}.tar.gz" chat'));
+  for (const target of RELEASE_TARGETS) {
+    const path = outputPath(target.triple);
+    assertEquals(path.endsWith(".exe"), target.windows);
+    assertEquals(path.startsWith(`dist/chat-${target.triple}`), true);
+  }
+});
+
+Deno.test("release.yml writes SHA256SUMS and attaches it with write permission", async () => {
+  const release = await readWorkflow("release.yml");
+  assertEquals(release.permissions, { contents: "read" });
+  const publishers = Object.values(jobs(release)).filter((job) =>
+    steps(job).some((step) =>
+      String(step.uses).startsWith("softprops/action-gh-release@")
+    )
+  );
+  assertEquals(publishers.length, 1);
+  const [publish] = publishers;
+  assertEquals(publish.permissions, { contents: "write" });
+  assert(
+    runs(publish).some((run) => run.includes("sha256sum chat-* > SHA256SUMS")),
+  );
+  const upload = steps(publish).find((step) =>
+    String(step.uses).startsWith("softprops/action-gh-release@")
+  )!;
+  assertEquals(upload.uses, "softprops/action-gh-release@v2");
+  assertEquals((upload.with as Doc).files, "out/*");
+  assertEquals((upload.with as Doc).fail_on_unmatched_files, true);
+});
+
+Deno.test("tagMismatch() accepts only v + the deno.json version", () => {
+  assertEquals(tagMismatch("v0.1.0", "0.1.0"), null);
+  assert(tagMismatch("0.1.0", "0.1.0"));
+  assert(tagMismatch("v0.1.1", "0.1.0"));
+  assert(tagMismatch("v0.1.0-rc1", "0.1.0"));
+  assert(tagMismatch("v", undefined));
+});
+
+Deno.test("compile.ts --check-tag exits 1 for a tag that is not deno.json's", async () => {
+  const { version } = JSON.parse(await readText("deno.json"));
+  async function check(tag: string): Promise<number> {
+    const { code } = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read=deno.json",
+        "scripts/compile.ts",
+        "--check-tag",
+        tag,
+      ],
+      cwd: ROOT,
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return code;
+  }
+  assertEquals(await check(`v${version}`), 0);
+  assertEquals(await check(`v${version}.1`), 1);
+  assertEquals(await check(version), 1);
+});
+
+Deno.test("compile tasks build main.ts with exactly the runtime permissions", async () => {
+  const args = compileArgs("x86_64-pc-windows-msvc");
+  assertEquals(args[0], "compile");
+  assertEquals(args.at(-1), "main.ts");
+  for (const flag of RUNTIME_PERMISSIONS) assert(args.includes(flag));
+  for (const broad of ["-A", "--allow-all", "--allow-run", "--allow-ffi"]) {
+    assert(!args.some((arg) => arg.startsWith(broad)), `${broad} in ${args}`);
+  }
+  assert(!args.includes("--allow-env"), "--allow-env must list variables");
+  const tasks = JSON.parse(await readText("deno.json")).tasks;
+  assertEquals(tasks.compile, "deno run -A scripts/compile.ts");
+  assertEquals(tasks["compile:all"], "deno run -A scripts/compile.ts --all");
+});
