@@ -36,9 +36,7 @@ const ROOT = new URL("../", import.meta.url);
 
 /** Where a build for `triple` (or the host, if undefined) is written. */
 export function outputPath(triple?: string): string {
-  const windows = triple === undefined
-    ? Deno.build.os === "windows"
-    : triple.includes("windows");
+  const windows = triple === undefined ? Deno.build.os === "windows" : triple.includes("windows");
   return `dist/chat${triple ? `-${triple}` : ""}${windows ? ".exe" : ""}`;
 }
 
@@ -84,8 +82,7 @@ async function run(args: string[], dryRun: boolean): Promise<void> {
   if (code !== 0) throw new Error(`deno compile exited with code ${code}`);
 }
 
-const USAGE =
-  "Usage: compile.ts [--dry-run] [--all | --target TRIPLE] | --check-tag vX.Y.Z";
+const USAGE = "Usage: compile.ts [--dry-run] [--all | --target TRIPLE] | --check-tag vX.Y.Z";
 
 async function main(args: string[]): Promise<number> {
   const dryRun = args.includes("--dry-run");

@@ -90,9 +90,7 @@ export function createLogger(options: LoggerOptions): Logger {
 
 function timestamp(now: () => Date): string {
   const date = now();
-  return Number.isNaN(date.getTime())
-    ? "0000-00-00T00:00:00.000Z"
-    : date.toISOString();
+  return Number.isNaN(date.getTime()) ? "0000-00-00T00:00:00.000Z" : date.toISOString();
 }
 
 /**

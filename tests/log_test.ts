@@ -1,9 +1,6 @@
 /** Tests of the server logger: format, level filtering, and escaping. */
 
-import {
-  deepStrictEqual as assertEquals,
-  match as assertMatch,
-} from "node:assert/strict";
+import { deepStrictEqual as assertEquals, match as assertMatch } from "node:assert/strict";
 import {
   createLogger,
   isLogFormat,
@@ -30,9 +27,7 @@ function assertOneSafeLine(line: string): void {
   assertEquals(
     /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u.test(line),
     false,
-    `line holds a control, format or separator character: ${
-      JSON.stringify(line)
-    }`,
+    `line holds a control, format or separator character: ${JSON.stringify(line)}`,
   );
 }
 

@@ -5,17 +5,9 @@
  * deno.json.
  */
 
-import {
-  deepStrictEqual as assertEquals,
-  ok as assert,
-} from "node:assert/strict";
+import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { parse } from "yaml";
-import {
-  compileArgs,
-  outputPath,
-  RELEASE_TARGETS,
-  tagMismatch,
-} from "../scripts/compile.ts";
+import { compileArgs, outputPath, RELEASE_TARGETS, tagMismatch } from "../scripts/compile.ts";
 import { RUNTIME_PERMISSIONS } from "../scripts/permissions.ts";
 
 const ROOT = new URL("../", import.meta.url);
@@ -102,9 +94,7 @@ function allSteps(doc: Doc): Doc[] {
 }
 
 function runs(job: Doc): string[] {
-  return steps(job).flatMap((step) =>
-    typeof step.run === "string" ? [step.run.trim()] : []
-  );
+  return steps(job).flatMap((step) => typeof step.run === "string" ? [step.run.trim()] : []);
 }
 
 /** The `deno-version` of every setup-deno step in a workflow. */
@@ -271,9 +261,7 @@ Deno.test("release.yml writes SHA256SUMS and attaches it with write permission",
   const release = await readWorkflow("release.yml");
   assertEquals(release.permissions, { contents: "read" });
   const publishers = Object.values(jobs(release)).filter((job) =>
-    steps(job).some((step) =>
-      String(step.uses).startsWith("softprops/action-gh-release@")
-    )
+    steps(job).some((step) => String(step.uses).startsWith("softprops/action-gh-release@"))
   );
   assertEquals(publishers.length, 1);
   const [publish] = publishers;
