@@ -1,0 +1,199 @@
+/**
+ * The `chat` command: parses arguments and hands over to `serve` (run a
+ * room) or `join` (the terminal client). A usage error exits 2 with a
+ * one-line hint; a runtime failure exits 1.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import denoConfig from "./deno.json" with { type: "json" };
+import { DEFAULT_LIMITS, DEFAULT_PORT } from "./protocol/limits.ts";
+import { isLogFormat, isLogLevel, LOG_FORMATS, LOG_LEVELS } from "./server/log.ts";
+
+export const VERSION: string = denoConfig.version;
+
+function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value)) throw new InvalidArgumentError("Not a whole number.");
+    const parsed = Number(value);
+    if (parsed < min || parsed > max) {
+      throw new InvalidArgumentError(`Must be from ${min} to ${max}.`);
+    }
+    return parsed;
+  };
+}
+
+function choice(values: readonly string[], valid: (value: string) => boolean) {
+  return (value: string): string => {
+    if (!valid(value)) throw new InvalidArgumentError(`Choose one of: ${values.join(", ")}.`);
+    return value;
+  };
+}
+
+/** Splits "host[:port]" (or "[v6]:port"); the port defaults to 9999. */
+export function parseAddress(value: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:\s]+))(?::(\d{1,5}))?$/.exec(value.trim());
+  if (!match) {
+    throw new InvalidArgumentError(`"${value}" is not HOST or HOST:PORT.`);
+  }
+  const port = match[3] === undefined ? DEFAULT_PORT : Number(match[3]);
+  if (port < 1 || port > 65535) throw new InvalidArgumentError(`Port ${port} is out of range.`);
+  return { host: match[1] ?? match[2], port };
+}
+
+function buildProgram(): Command {
+  const program = new Command("chat")
+    .description("A group chat room for the terminal: run a room, or join one.")
+    .version(VERSION, "-V, --version", "print the version")
+    .helpOption("-h, --help", "show help")
+    .showHelpAfterError("(add --help for usage)")
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => void Deno.stdout.writeSync(new TextEncoder().encode(text)),
+      writeErr: (text) => void Deno.stderr.writeSync(new TextEncoder().encode(text)),
+    })
+    .addHelpText(
+      "after",
+      `
+Examples:
+  chat serve                         run a room on 0.0.0.0:9999
+  chat join 34.120.1.2               join it (port 9999)
+  chat join 34.120.1.2:7000 --nick ana`,
+    );
+
+  program.command("serve")
+    .description("Run a chat room.")
+    .option("--host <address>", "address to listen on", "0.0.0.0")
+    .option("--port <port>", "TCP port (0 picks a free one)", integer(0, 65535), DEFAULT_PORT)
+    .option(
+      "--data <path>",
+      "data file for history and schedules (default: under the user's data directory)",
+    )
+    .option("--memory", "keep everything in memory; nothing survives a restart", false)
+    .option(
+      "--history <n>",
+      "messages a newcomer is shown; 0 turns history off",
+      integer(0, 10000),
+      50,
+    )
+    .option(
+      "--max-line-bytes <n>",
+      "longest line accepted, in bytes",
+      integer(64, 1 << 20),
+      DEFAULT_LIMITS.maxLineBytes,
+    )
+    .option(
+      "--rate <n>",
+      "lines per second per connection; 0 turns flood control off",
+      integer(0, 100000),
+      DEFAULT_LIMITS.rate,
+    )
+    .option(
+      "--burst <n>",
+      "lines a connection may send at once",
+      integer(1, 100000),
+      DEFAULT_LIMITS.burst,
+    )
+    .option(
+      "--outbox-bytes <n>",
+      "bytes queued to one client before it is dropped as too slow",
+      integer(4096),
+      DEFAULT_LIMITS.outboxBytes,
+    )
+    .option(
+      "--register-timeout <seconds>",
+      "time to choose a nickname",
+      integer(1, 86400),
+      DEFAULT_LIMITS.registerTimeout,
+    )
+    .option(
+      "--max-per-ip <n>",
+      "connections from one address (loopback exempt)",
+      integer(1),
+      DEFAULT_LIMITS.maxPerIp,
+    )
+    .option(
+      "--max-connections <n>",
+      "connections in total",
+      integer(1),
+      DEFAULT_LIMITS.maxConnections,
+    )
+    .addOption(
+      new Option("--log-level <level>", "least severe events to log")
+        .choices(LOG_LEVELS).default("info").argParser(choice(LOG_LEVELS, isLogLevel)),
+    )
+    .addOption(
+      new Option("--log-format <format>", "log line format")
+        .choices(LOG_FORMATS).default("text").argParser(choice(LOG_FORMATS, isLogFormat)),
+    )
+    .addHelpText(
+      "after",
+      `
+Examples:
+  chat serve                                  listen on 0.0.0.0:9999
+  chat serve --host 127.0.0.1 --port 7000     a local room on port 7000
+  chat serve --memory --history 0             a throwaway room
+  chat serve --log-format json                logs for journald or a log shipper`,
+    )
+    .action(async (flags) => {
+      const { serve } = await import("./server/serve.ts");
+      const { openStore } = await import("./server/open_store.ts");
+      exitCode = await serve({
+        host: flags.host,
+        port: flags.port,
+        historySize: flags.history,
+        dataPath: flags.data,
+        memory: flags.memory,
+        logLevel: flags.logLevel,
+        logFormat: flags.logFormat,
+        limits: {
+          maxLineBytes: flags.maxLineBytes,
+          rate: flags.rate,
+          burst: flags.burst,
+          outboxBytes: flags.outboxBytes,
+          registerTimeout: flags.registerTimeout,
+          maxPerIp: flags.maxPerIp,
+          maxConnections: flags.maxConnections,
+        },
+      }, openStore);
+    });
+
+  program.command("join")
+    .description("Join a chat room.")
+    .argument("<host[:port]>", "the room's address; the port defaults to 9999", parseAddress)
+    .option("--nick <name>", "your nickname (otherwise you are asked)")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  chat join 34.120.1.2               join on port 9999
+  chat join chat.example.org:7000    another port
+  chat join 127.0.0.1 --nick ana     skip the nickname prompt`,
+    )
+    .action(async (address: { host: string; port: number }, flags) => {
+      const { join } = await import("./client/join.ts");
+      exitCode = await join({ ...address, nick: flags.nick });
+    });
+
+  return program;
+}
+
+let exitCode = 0;
+
+/** Runs the command line; resolves with the process exit code. */
+export async function main(args: string[]): Promise<number> {
+  exitCode = 0;
+  const program = buildProgram();
+  try {
+    await program.parseAsync(args, { from: "user" });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      const informational = ["commander.helpDisplayed", "commander.version", "commander.help"];
+      return informational.includes(error.code) ? 0 : 2;
+    }
+    throw error;
+  }
+  return exitCode;
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

@@ -1,0 +1,33 @@
+/** Default limits of a room; each one is a `chat serve` flag. */
+
+export const DEFAULT_PORT = 9999;
+
+export interface Limits {
+  /** Longest accepted line, in bytes, excluding the newline. */
+  maxLineBytes: number;
+  /** Sustained lines per second per connection; 0 turns flood control off. */
+  rate: number;
+  /** Lines a connection may send at once before the rate applies. */
+  burst: number;
+  /** Bytes queued towards one connection before it is disconnected as too slow. */
+  outboxBytes: number;
+  /** Seconds a new connection has to choose a valid nickname. */
+  registerTimeout: number;
+  /** Connections from one IP address (loopback is exempt). */
+  maxPerIp: number;
+  /** Connections in total. */
+  maxConnections: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<Limits> = {
+  maxLineBytes: 4096,
+  rate: 5,
+  burst: 10,
+  outboxBytes: 1024 * 1024,
+  registerTimeout: 30,
+  maxPerIp: 16,
+  maxConnections: 10000,
+};
+
+/** Lines held back by flood control before further lines are dropped. */
+export const FLOOD_BACKLOG = 50;

@@ -1,0 +1,202 @@
+/**
+ * The TCP edge: accepts connections on one port, enforces the connection
+ * caps, runs a session per connection without awaiting it, ticks the room's
+ * scheduler, and shuts down gracefully. The room itself lives in room.ts.
+ */
+import { DEFAULT_LIMITS, type Limits } from "../protocol/limits.ts";
+import { encodeLine } from "../protocol/framing.ts";
+import { Connection } from "./connection.ts";
+import { Fanout } from "./fanout.ts";
+import { Room, type RoomOptions } from "./room.ts";
+import { Session, type SessionHost } from "./session.ts";
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+/** Receives one structured log event; see log.ts for the real one. */
+export type LogSink = (level: LogLevel, event: string, fields: Record<string, unknown>) => void;
+
+export interface ChatServerOptions extends RoomOptions {
+  hostname?: string;
+  port?: number;
+  limits?: Partial<Limits>;
+  log?: LogSink;
+  /** How often the scheduler looks for due messages, in ms. */
+  tickMs?: number;
+}
+
+/** How long shutdown waits for queued output to reach slow clients. */
+const SHUTDOWN_FLUSH_MS = 2000;
+
+export class ChatServer {
+  readonly room: Room;
+  readonly limits: Limits;
+  #listener: Deno.TcpListener;
+  #fanout: Fanout;
+  #log: LogSink;
+  #sessions = new Map<Connection, Promise<void>>();
+  #perIp = new Map<string, number>();
+  #nextId = 1;
+  #ticker: ReturnType<typeof setInterval>;
+  #acceptLoop: Promise<void>;
+  #stopping = false;
+  #sessionHost: SessionHost;
+
+  constructor(options: ChatServerOptions = {}) {
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.#log = options.log ?? (() => {});
+    this.#fanout = new Fanout((connection) => this.#closeSoon(connection));
+    this.room = new Room(this.#fanout, options);
+    this.#sessionHost = {
+      room: this.room,
+      limits: this.limits,
+      disconnect: (connection, reason) => this.disconnect(connection, reason),
+      log: (level, event, fields) => this.#log(level, event, fields),
+    };
+    this.#listener = Deno.listen({
+      hostname: options.hostname ?? "0.0.0.0",
+      port: options.port ?? 9999,
+      transport: "tcp",
+    });
+    this.#ticker = setInterval(() => this.#tick(), options.tickMs ?? 1000);
+    this.#acceptLoop = this.#accept();
+    this.#log("info", "listening", { address: `${this.address.hostname}:${this.address.port}` });
+  }
+
+  get address(): Deno.NetAddr {
+    return this.#listener.addr;
+  }
+
+  get connectionCount(): number {
+    return this.#sessions.size;
+  }
+
+  async #accept(): Promise<void> {
+    try {
+      for await (const conn of this.#listener) {
+        try {
+          this.#admitConnection(conn);
+        } catch (error) {
+          this.#log("error", "error", { where: "accept", error: String(error) });
+          try {
+            conn.close();
+          } catch { /* already closed */ }
+        }
+      }
+    } catch (error) {
+      if (!this.#stopping) this.#log("error", "error", { where: "listener", error: String(error) });
+    }
+  }
+
+  #admitConnection(conn: Deno.Conn): void {
+    const ip = (conn.remoteAddr as Deno.NetAddr).hostname;
+    const refusal = this.#capRefusal(ip);
+    if (refusal) {
+      this.#log("info", "limit", { address: ip, limit: refusal.limit });
+      conn.write(encodeLine(`${refusal.text}\r\n`)).catch(() => {}).finally(() => {
+        try {
+          conn.close();
+        } catch { /* already closed */ }
+      });
+      return;
+    }
+    (conn as Deno.TcpConn).setNoDelay?.(true);
+    const connection = new Connection(this.#nextId++, conn, {
+      limitBytes: this.limits.outboxBytes,
+      onOverflow: (overflowing) => queueMicrotask(() => this.#overflowed(overflowing)),
+    });
+    this.#perIp.set(ip, (this.#perIp.get(ip) ?? 0) + 1);
+    this.#fanout.add(connection);
+    this.#log("debug", "connect", { id: connection.id, address: ip });
+    const session = new Session(this.#sessionHost, connection);
+    const done = session.run().finally(() => this.#ended(connection));
+    this.#sessions.set(connection, done);
+  }
+
+  #capRefusal(ip: string): { limit: string; text: string } | null {
+    if (this.#stopping) return { limit: "stopping", text: "The server is shutting down." };
+    if (this.#sessions.size >= this.limits.maxConnections) {
+      return { limit: "max-connections", text: "The server is full; try again later." };
+    }
+    const fromIp = this.#perIp.get(ip) ?? 0;
+    if (!isLoopback(ip) && fromIp >= this.limits.maxPerIp) {
+      return {
+        limit: "max-per-ip",
+        text: `Too many connections from your address (at most ${this.limits.maxPerIp}).`,
+      };
+    }
+    return null;
+  }
+
+  /** Ends a connection for a reason it is told; a member's leave is announced. */
+  disconnect(connection: Connection, reason: string): void {
+    if (connection.closing) return;
+    this.#log("info", "disconnect", {
+      id: connection.id,
+      nick: this.room.member(connection.id)?.nick,
+      reason,
+    });
+    connection.sendFinal({ type: "bye", at: this.room.clock.now(), reason });
+    this.#fanout.close(connection.id);
+    this.room.leave(connection.id, reason);
+  }
+
+  #overflowed(connection: Connection): void {
+    this.disconnect(
+      connection,
+      `Too slow: more than ${this.limits.outboxBytes} bytes of messages were waiting for you.`,
+    );
+    // Its socket is not draining, so waiting for the reason to flush is pointless.
+    setTimeout(() => connection.close(), 500);
+  }
+
+  #closeSoon(connection: Connection): void {
+    connection.closeAfterFlush().catch(() => connection.close());
+  }
+
+  #ended(connection: Connection): void {
+    connection.close();
+    this.#fanout.remove(connection);
+    const ip = connection.remoteIp;
+    const left = (this.#perIp.get(ip) ?? 1) - 1;
+    if (left <= 0) this.#perIp.delete(ip);
+    else this.#perIp.set(ip, left);
+    const member = this.room.member(connection.id);
+    if (member) this.#log("info", "disconnect", { id: connection.id, nick: member.nick });
+    try {
+      this.room.drop(connection.id);
+    } catch (error) {
+      this.#log("error", "error", { where: "drop", error: String(error) });
+    }
+    this.#sessions.delete(connection);
+  }
+
+  #tick(): void {
+    try {
+      this.room.tick();
+    } catch (error) {
+      this.#log("error", "error", { where: "tick", error: String(error) });
+    }
+  }
+
+  /** Tells everyone the server is stopping, flushes (bounded), closes everything. */
+  async shutdown(reason = "The server is shutting down."): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    this.#log("info", "shutdown", { connections: this.#sessions.size });
+    clearInterval(this.#ticker);
+    try {
+      this.#listener.close();
+    } catch { /* already closed */ }
+    await this.#acceptLoop;
+    const at = this.room.clock.now();
+    const connections = [...this.#sessions.keys()];
+    for (const connection of connections) connection.send({ type: "bye", at, reason });
+    await Promise.all(connections.map((c) => c.closeAfterFlush(SHUTDOWN_FLUSH_MS)));
+    await Promise.all(this.#sessions.values());
+    this.room.store.close();
+  }
+}
+
+function isLoopback(ip: string): boolean {
+  return ip.startsWith("127.") || ip === "::1" || ip.startsWith("::ffff:127.");
+}

@@ -1,0 +1,94 @@
+/**
+ * The in-memory store: a bounded ring of recent conversation events, for
+ * throwaway rooms (`--memory`) and for tests. Nothing survives a restart.
+ */
+import type { ConversationEvent } from "../protocol/events.ts";
+import type { RoomStore, Schedule } from "./store.ts";
+
+/** Conversation events kept for resume; history needs far fewer. */
+const DEFAULT_CAPACITY = 4096;
+
+export class MemoryStore implements RoomStore {
+  #capacity: number;
+  #events: ConversationEvent[] = [];
+  /** Index in #events of the oldest event once the ring is full. */
+  #head = 0;
+  #lastSeq = 0;
+  #schedules = new Map<number, Schedule>();
+  #lastScheduleId = 0;
+  #notes = new Map<string, string[]>();
+
+  constructor(capacity = DEFAULT_CAPACITY) {
+    this.#capacity = capacity;
+  }
+
+  appendEvent(event: ConversationEvent): void {
+    if (this.#events.length < this.#capacity) {
+      this.#events.push(event);
+    } else {
+      this.#events[this.#head] = event;
+      this.#head = (this.#head + 1) % this.#capacity;
+    }
+    this.#lastSeq = event.seq;
+  }
+
+  #inOrder(): ConversationEvent[] {
+    return this.#head === 0
+      ? this.#events
+      : [...this.#events.slice(this.#head), ...this.#events.slice(0, this.#head)];
+  }
+
+  recentMessages(limit: number): ConversationEvent[] {
+    if (limit <= 0) return [];
+    const found: ConversationEvent[] = [];
+    const events = this.#inOrder();
+    for (let i = events.length - 1; i >= 0 && found.length < limit; i--) {
+      const event = events[i];
+      if (event.type === "message" || event.type === "scheduled") found.push(event);
+    }
+    return found.reverse();
+  }
+
+  eventsAfter(afterSeq: number): ConversationEvent[] | null {
+    const events = this.#inOrder();
+    if (afterSeq >= this.#lastSeq) return [];
+    const oldest = events[0]?.seq ?? this.#lastSeq + 1;
+    if (oldest > afterSeq + 1) return null;
+    return events.filter((event) => event.seq > afterSeq);
+  }
+
+  lastSeq(): number {
+    return this.#lastSeq;
+  }
+
+  saveSchedule(schedule: Schedule): void {
+    this.#schedules.set(schedule.id, schedule);
+    this.#lastScheduleId = Math.max(this.#lastScheduleId, schedule.id);
+  }
+
+  deleteSchedule(id: number): void {
+    this.#schedules.delete(id);
+  }
+
+  loadSchedules(): Schedule[] {
+    return [...this.#schedules.values()];
+  }
+
+  lastScheduleId(): number {
+    return this.#lastScheduleId;
+  }
+
+  addNote(nickKey: string, text: string): void {
+    const notes = this.#notes.get(nickKey) ?? [];
+    notes.push(text);
+    this.#notes.set(nickKey, notes);
+  }
+
+  takeNotes(nickKey: string): string[] {
+    const notes = this.#notes.get(nickKey) ?? [];
+    this.#notes.delete(nickKey);
+    return notes;
+  }
+
+  close(): void {}
+}

@@ -1,0 +1,62 @@
+/**
+ * `chat serve`: wires the room to its edges (listener, log, store, signals)
+ * and runs until SIGINT or SIGTERM.
+ */
+import type { Limits } from "../protocol/limits.ts";
+import { ChatServer } from "./chat_server.ts";
+import { createLogger, type LogFormat, type LogLevel } from "./log.ts";
+import { MemoryStore } from "./memory_store.ts";
+import type { RoomStore } from "./store.ts";
+
+export interface ServeOptions {
+  host: string;
+  port: number;
+  limits: Limits;
+  historySize: number;
+  /** Path of the data file; ignored with `memory`. */
+  dataPath?: string;
+  memory: boolean;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+}
+
+/** Opens the room's store: in memory, or a file (see sqlite_store.ts). */
+export type StoreOpener = (options: ServeOptions) => Promise<RoomStore> | RoomStore;
+
+/** Runs a room until a signal stops it; resolves with the exit code. */
+export async function serve(
+  options: ServeOptions,
+  openStore: StoreOpener = () => new MemoryStore(),
+): Promise<number> {
+  const logger = createLogger({ level: options.logLevel, format: options.logFormat });
+  const store = await openStore(options);
+  let server: ChatServer;
+  try {
+    server = new ChatServer({
+      hostname: options.host,
+      port: options.port,
+      limits: options.limits,
+      historySize: options.historySize,
+      store,
+      log: (level, event, fields) => logger[level](event, fields),
+    });
+  } catch (error) {
+    store.close();
+    if (error instanceof Deno.errors.AddrInUse) {
+      logger.error("error", { error: `Port ${options.port} is already in use.` });
+      return 1;
+    }
+    throw error;
+  }
+  const stopped = Promise.withResolvers<void>();
+  const signals: Deno.Signal[] = Deno.build.os === "windows"
+    ? ["SIGINT", "SIGBREAK"]
+    : ["SIGINT", "SIGTERM"];
+  const onSignal = () => stopped.resolve();
+  for (const signal of signals) Deno.addSignalListener(signal, onSignal);
+  await stopped.promise;
+  for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
+  await server.shutdown();
+  logger.info("stopped", {});
+  return 0;
+}

@@ -1,0 +1,41 @@
+/**
+ * What the room keeps beyond its members: the conversation log (for history
+ * on join and resume after a drop), pending schedules, and notes for absent
+ * authors. The room core calls it synchronously; implementations are edges.
+ */
+import type { ConversationEvent } from "../protocol/events.ts";
+
+/** A message waiting for its time. */
+export interface Schedule {
+  id: number;
+  /** When it is due, epoch ms. */
+  due: number;
+  author: string;
+  /** The author's nickname key, for listing and cancelling. */
+  authorKey: string;
+  text: string;
+}
+
+export interface RoomStore {
+  /** Records a conversation event; called before the event is delivered to anyone. */
+  appendEvent(event: ConversationEvent): void;
+  /** The latest `limit` chat and scheduled messages, oldest first. */
+  recentMessages(limit: number): ConversationEvent[];
+  /**
+   * Conversation events with `seq` greater than `afterSeq`, oldest first, or
+   * null when the store no longer holds all of them.
+   */
+  eventsAfter(afterSeq: number): ConversationEvent[] | null;
+  /** The highest `seq` recorded, or 0. */
+  lastSeq(): number;
+  saveSchedule(schedule: Schedule): void;
+  deleteSchedule(id: number): void;
+  loadSchedules(): Schedule[];
+  /** Largest schedule id ever used, so ids are never reused. */
+  lastScheduleId(): number;
+  /** Leaves a note for a member who is not present. */
+  addNote(nickKey: string, text: string): void;
+  /** Returns and forgets the notes left for a member. */
+  takeNotes(nickKey: string): string[];
+  close(): void;
+}
