@@ -1,0 +1,242 @@
+/**
+ * Test support: a real server on an ephemeral loopback port, and real TCP
+ * clients that read lines with a deadline, so a missing line fails the test
+ * instead of hanging it.
+ */
+import { ChatServer, type ChatServerOptions } from "../../server/chat_server.ts";
+import { JSON_HANDSHAKE, type ServerEvent } from "../../protocol/events.ts";
+
+/** Starts a server on 127.0.0.1, port 0. Dispose it with `await using`. */
+export function startServer(
+  options: ChatServerOptions = {},
+): ChatServer & AsyncDisposable {
+  const server = new ChatServer({ hostname: "127.0.0.1", port: 0, ...options });
+  return Object.assign(server, {
+    [Symbol.asyncDispose]: () => server.shutdown(),
+  });
+}
+
+const encoder = new TextEncoder();
+
+/** A raw TCP client that speaks line by line. */
+export class LineClient implements AsyncDisposable {
+  readonly conn: Deno.TcpConn;
+  #decoder = new TextDecoder();
+  #buffered = "";
+  #lines: string[] = [];
+  #waiters: (() => void)[] = [];
+  #ended = false;
+  #reading: Promise<void>;
+
+  private constructor(conn: Deno.TcpConn) {
+    this.conn = conn;
+    this.#reading = this.#readLoop();
+  }
+
+  static async connect(port: number): Promise<LineClient> {
+    return new LineClient(await Deno.connect({ hostname: "127.0.0.1", port }));
+  }
+
+  /** True once the server closed the connection and every line was read. */
+  get ended(): boolean {
+    return this.#ended && this.#lines.length === 0;
+  }
+
+  async #readLoop(): Promise<void> {
+    const buffer = new Uint8Array(64 * 1024);
+    try {
+      while (true) {
+        const count = await this.conn.read(buffer);
+        if (count === null) break;
+        this.#buffered += this.#decoder.decode(buffer.subarray(0, count), { stream: true });
+        let newline: number;
+        while ((newline = this.#buffered.indexOf("\n")) !== -1) {
+          this.#lines.push(this.#buffered.slice(0, newline).replace(/\r$/, ""));
+          this.#buffered = this.#buffered.slice(newline + 1);
+        }
+        this.#wake();
+      }
+    } catch {
+      // Reset by the server, or closed by us.
+    }
+    this.#ended = true;
+    this.#wake();
+  }
+
+  #wake(): void {
+    for (const waiter of this.#waiters.splice(0)) waiter();
+  }
+
+  async write(text: string): Promise<void> {
+    const bytes = typeof text === "string" ? encoder.encode(text) : text;
+    let written = 0;
+    while (written < bytes.length) written += await this.conn.write(bytes.subarray(written));
+  }
+
+  writeBytes(bytes: Uint8Array): Promise<number> {
+    return this.conn.write(bytes);
+  }
+
+  /** Sends one line. */
+  send(line: string): Promise<void> {
+    return this.write(`${line}\n`);
+  }
+
+  /** The next line, or an error if none arrives within `timeoutMs`. */
+  async readLine(timeoutMs = 3000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.#lines.length === 0) {
+      if (this.#ended) throw new Error("Connection closed while waiting for a line.");
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`No line within ${timeoutMs} ms.`);
+      await this.#waitForData(left);
+    }
+    return this.#lines.shift()!;
+  }
+
+  /** Reads lines until one matches; returns it. Fails after `timeoutMs`. */
+  async waitFor(match: string | RegExp, timeoutMs = 3000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    const seen: string[] = [];
+    while (true) {
+      const left = deadline - Date.now();
+      let line: string;
+      try {
+        line = await this.readLine(Math.max(1, left));
+      } catch (error) {
+        throw new Error(
+          `${(error as Error).message} Waited for ${String(match)}; saw: ${JSON.stringify(seen)}`,
+        );
+      }
+      seen.push(line);
+      if (typeof match === "string" ? line.includes(match) : match.test(line)) return line;
+    }
+  }
+
+  /** Lines that arrive within `ms`, without failing if there are none. */
+  async collect(ms: number): Promise<string[]> {
+    const deadline = Date.now() + ms;
+    while (Date.now() < deadline && !this.#ended) {
+      await this.#waitForData(deadline - Date.now());
+    }
+    return this.#lines.splice(0);
+  }
+
+  /** Resolves once the server has closed the connection. */
+  async waitForClose(timeoutMs = 3000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.#ended) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`Connection still open after ${timeoutMs} ms.`);
+      await this.#waitForData(left);
+    }
+  }
+
+  #waitForData(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        const index = this.#waiters.indexOf(done);
+        if (index !== -1) this.#waiters.splice(index, 1);
+        resolve();
+      }, ms);
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.#waiters.push(done);
+    });
+  }
+
+  async close(): Promise<void> {
+    try {
+      this.conn.close();
+    } catch {
+      // Already closed.
+    }
+    await this.#reading;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+/** Connects a plain client and registers `nick`; the greeting and welcome are consumed. */
+export async function joinPlain(port: number, nick: string): Promise<LineClient> {
+  const client = await LineClient.connect(port);
+  await client.waitFor("Enter your nickname");
+  await client.send(nick);
+  await client.waitFor(`Welcome, ${nick}!`);
+  await client.waitFor(`* ${nick} joined the chat.`);
+  return client;
+}
+
+/** A structured (JSON lines) client. */
+export class JsonClient implements AsyncDisposable {
+  readonly lines: LineClient;
+
+  private constructor(lines: LineClient) {
+    this.lines = lines;
+  }
+
+  static async connect(port: number): Promise<JsonClient> {
+    const lines = await LineClient.connect(port);
+    await lines.send(JSON_HANDSHAKE);
+    return new JsonClient(lines);
+  }
+
+  sendMessage(message: unknown): Promise<void> {
+    return this.lines.send(JSON.stringify(message));
+  }
+
+  say(text: string): Promise<void> {
+    return this.sendMessage({ type: "say", text });
+  }
+
+  /** The next event, skipping the plain greeting sent before the handshake was seen. */
+  async next(timeoutMs = 3000): Promise<ServerEvent> {
+    while (true) {
+      const line = await this.lines.readLine(timeoutMs);
+      if (line.startsWith("{")) return JSON.parse(line);
+    }
+  }
+
+  /** Events until one satisfies `match`; returns that one. */
+  async waitFor(
+    match: (event: ServerEvent) => boolean,
+    timeoutMs = 3000,
+  ): Promise<ServerEvent> {
+    const deadline = Date.now() + timeoutMs;
+    const seen: string[] = [];
+    while (true) {
+      let event: ServerEvent;
+      try {
+        event = await this.next(Math.max(1, deadline - Date.now()));
+      } catch (error) {
+        throw new Error(`${(error as Error).message} Saw: ${seen.join(" | ")}`);
+      }
+      seen.push(JSON.stringify(event));
+      if (match(event)) return event;
+    }
+  }
+
+  close(): Promise<void> {
+    return this.lines.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+/** Connects a structured client and registers `nick`; returns it and its welcome. */
+export async function joinJson(
+  port: number,
+  nick: string,
+  extra: Record<string, unknown> = {},
+): Promise<{ client: JsonClient; welcome: Extract<ServerEvent, { type: "welcome" }> }> {
+  const client = await JsonClient.connect(port);
+  await client.sendMessage({ type: "nick", nick, ...extra });
+  const welcome = await client.waitFor((event) => event.type === "welcome");
+  return { client, welcome: welcome as Extract<ServerEvent, { type: "welcome" }> };
+}
