@@ -8,20 +8,18 @@
  */
 
 /**
- * Environment variables the code reads:
+ * Environment variables the code reads. `tests/workflows_test.ts` fails if
+ * main.ts, server/, client/ or protocol/ reads one that is not listed here
+ * (--ignore-env would otherwise make it silently look unset).
  * - HOME, XDG_DATA_HOME: the server's default data directory
  *   (`$XDG_DATA_HOME/chat/` or `~/.local/share/chat/`).
- * - USERPROFILE, LOCALAPPDATA, APPDATA: the same on Windows, where HOME is
- *   usually unset.
- * - NO_COLOR: the client's switch to plain output.
- * - TERM: the client's check for a terminal that understands escapes.
+ * - USERPROFILE: the home directory on Windows, where HOME is usually unset.
+ * - NO_COLOR, TERM: the client's (and commander's) switch to plain output.
  */
 export const RUNTIME_ENV = [
   "HOME",
   "XDG_DATA_HOME",
   "USERPROFILE",
-  "LOCALAPPDATA",
-  "APPDATA",
   "NO_COLOR",
   "TERM",
 ] as const;
@@ -35,8 +33,9 @@ export const RUNTIME_PERMISSIONS: string[] = [
   // -wal/-shm/-journal siblings, and the server creates the data directory.
   "--allow-read",
   "--allow-write",
-  // Only the variables above; reads of any other variable (a dependency
-  // probing FORCE_COLOR, say) see "unset" instead of throwing NotCapable.
+  // Only the variables above. Reads of any other variable see "unset"
+  // instead of throwing NotCapable: commander probes CLICOLOR_FORCE when it
+  // prints help, which would otherwise crash `chat --help`.
   `--allow-env=${RUNTIME_ENV.join(",")}`,
   "--ignore-env",
 ];

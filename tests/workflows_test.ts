@@ -8,7 +8,7 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { parse } from "yaml";
 import { compileArgs, outputPath, RELEASE_TARGETS, tagMismatch } from "../scripts/compile.ts";
-import { RUNTIME_PERMISSIONS } from "../scripts/permissions.ts";
+import { RUNTIME_ENV, RUNTIME_PERMISSIONS } from "../scripts/permissions.ts";
 
 const ROOT = new URL("../", import.meta.url);
 
@@ -319,4 +319,139 @@ Deno.test("compile tasks build main.ts with exactly the runtime permissions", as
   const tasks = JSON.parse(await readText("deno.json")).tasks;
   assertEquals(tasks.compile, "deno run -A scripts/compile.ts");
   assertEquals(tasks["compile:all"], "deno run -A scripts/compile.ts --all");
+});
+
+/** The source files that end up in the binary (not tests, bench or scripts). */
+async function shippedSources(): Promise<Map<string, string>> {
+  const sources = new Map<string, string>();
+  sources.set("main.ts", await readText("main.ts"));
+  for (const dir of ["server", "client", "protocol"]) {
+    for await (const entry of Deno.readDir(new URL(`${dir}/`, ROOT))) {
+      if (entry.isFile && entry.name.endsWith(".ts")) {
+        sources.set(`${dir}/${entry.name}`, await readText(`${dir}/${entry.name}`));
+      }
+    }
+  }
+  return sources;
+}
+
+/**
+ * What a source file needs from the permission list: the environment
+ * variables it reads by name, and any API that needs a permission the binary
+ * is deliberately not given.
+ */
+export function permissionNeeds(source: string): { env: string[]; denied: string[] } {
+  const env = new Set<string>();
+  // Deno.env.get("X"), readEnv("X"), getEnv('X'), process.env.X, process.env["X"]
+  const patterns = [
+    /\b\w*env\w*(?:\.get)?\(\s*["'`]([A-Za-z_][A-Za-z0-9_]*)["'`]/gi,
+    /\bprocess\.env(?:\.([A-Za-z_][A-Za-z0-9_]*)|\[\s*["'`]([A-Za-z_][A-Za-z0-9_]*)["'`]\s*\])/g,
+  ];
+  for (const pattern of patterns) {
+    for (const match of source.matchAll(pattern)) env.add(match[1] ?? match[2]);
+  }
+  const denied: string[] = [];
+  const forbidden: [RegExp, string][] = [
+    [
+      /Deno\.env\.toObject\(|\.\.\.process\.env\b|Object\.\w+\(process\.env\)/,
+      "the whole environment",
+    ],
+    [
+      /\b(?:os\.)?(?:homedir|userInfo|networkInterfaces|loadavg|cpus|totalmem|freemem)\(\)|\bDeno\.(?:hostname|osRelease|osUptime|loadavg|systemMemoryInfo|networkInterfaces|uid|gid)\(/,
+      "--allow-sys",
+    ],
+    [/\bnew Deno\.Command\(|node:child_process/, "--allow-run"],
+    [/\bDeno\.dlopen\(/, "--allow-ffi"],
+  ];
+  for (const [pattern, permission] of forbidden) {
+    if (pattern.test(source)) denied.push(permission);
+  }
+  return { env: [...env], denied };
+}
+
+Deno.test("permissionNeeds() finds env reads and denied APIs", () => {
+  assertEquals(
+    permissionNeeds(
+      'Deno.env.get("HOME"); readEnv("NO_COLOR"); process.env.TERM; process.env["X_Y"];',
+    ),
+    { env: ["HOME", "NO_COLOR", "TERM", "X_Y"], denied: [] },
+  );
+  assertEquals(
+    permissionNeeds("os.homedir(); new Deno.Command(x); Deno.env.toObject();").denied,
+    ["the whole environment", "--allow-sys", "--allow-run"],
+  );
+});
+
+Deno.test("the shipped code needs no permission missing from scripts/permissions.ts", async () => {
+  const allowed = new Set<string>(RUNTIME_ENV);
+  const problems: string[] = [];
+  for (const [path, source] of await shippedSources()) {
+    const { env, denied } = permissionNeeds(source);
+    for (const name of env) {
+      if (!allowed.has(name)) {
+        problems.push(`${path} reads ${name}: add it to RUNTIME_ENV in scripts/permissions.ts`);
+      }
+    }
+    for (const permission of denied) {
+      problems.push(`${path} needs ${permission}, which the binary does not have`);
+    }
+  }
+  assertEquals(problems, []);
+});
+
+/** Runs main.ts the way the compiled binary would: these permissions, no prompt. */
+function chatCommand(args: string[], env: Record<string, string> = {}): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "--no-prompt", ...RUNTIME_PERMISSIONS, "main.ts", ...args],
+    cwd: ROOT,
+    // Empty (unset-looking) color variables make commander go on to probe
+    // CLICOLOR_FORCE, the read that --ignore-env exists for.
+    env: { NO_COLOR: "", FORCE_COLOR: "", ...env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  });
+}
+
+Deno.test("chat --version and --help work with only the runtime permissions", async () => {
+  const decoder = new TextDecoder();
+  const { version } = JSON.parse(await readText("deno.json"));
+  const shown = await chatCommand(["--version"]).output();
+  assertEquals(decoder.decode(shown.stderr), "");
+  assertEquals(decoder.decode(shown.stdout).trim(), version);
+  for (const args of [["--help"], ["serve", "--help"], ["join", "--help"]]) {
+    const help = await chatCommand(args).output();
+    assertEquals(help.code, 0, `${args.join(" ")}: ${decoder.decode(help.stderr)}`);
+  }
+});
+
+Deno.test("chat serve starts and stores data with only the runtime permissions", async () => {
+  const home = await Deno.makeTempDir({ prefix: "chat_perm_" });
+  try {
+    const cases: [string, string[], Record<string, string>][] = [
+      ["--data", ["--data", `${home}/explicit/chat.db`], {}],
+      ["default data directory", [], { HOME: home, USERPROFILE: home }],
+    ];
+    for (const [label, extra, env] of cases) {
+      const child = chatCommand(
+        ["serve", "--host", "127.0.0.1", "--port", "0", "--log-format", "json", ...extra],
+        env,
+      ).spawn();
+      const lines = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+      let seen = "";
+      while (!seen.includes('"event":"listening"')) {
+        const { value, done } = await lines.read();
+        if (done) break;
+        seen += value;
+      }
+      child.kill("SIGTERM");
+      await child.stdout.cancel();
+      await lines.cancel();
+      await child.status;
+      assert(seen.includes('"event":"listening"'), `${label}: server did not start: ${seen}`);
+      assert(!seen.includes("NotCapable"), `${label}: ${seen}`);
+    }
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
 });
