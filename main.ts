@@ -160,6 +160,12 @@ Examples:
     .description("Join a chat room.")
     .argument("<host[:port]>", "the room's address; the port defaults to 9999", parseAddress)
     .option("--nick <name>", "your nickname (otherwise you are asked)")
+    .option(
+      "--retry <seconds>",
+      "how long to keep reconnecting after the connection drops; 0 exits at once",
+      integer(0, 86400),
+      60,
+    )
     .addHelpText(
       "after",
       `
@@ -170,7 +176,7 @@ Examples:
     )
     .action(async (address: { host: string; port: number }, flags) => {
       const { join } = await import("./client/join.ts");
-      exitCode = await join({ ...address, nick: flags.nick });
+      exitCode = await join({ ...address, nick: flags.nick, retry: flags.retry });
     });
 
   return program;

@@ -1,4 +1,311 @@
-/** Placeholder until the terminal client lands. */
-export function join(_options: { host: string; port: number; nick?: string }): Promise<number> {
-  return Promise.resolve(1);
+/**
+ * `chat join`: the terminal client. It ties the pieces together: a link to
+ * the room, the input line (keys → editor → screen) or plain stdin lines when
+ * piped, rendering of events in the viewer's time zone, and reconnecting
+ * with the same nickname when the connection drops unexpectedly.
+ */
+import { CONVERSATION_TYPES, type ServerEvent } from "../protocol/events.ts";
+import { sanitizeText } from "../protocol/text.ts";
+import { nextOccurrence, parseClock } from "../protocol/time.ts";
+import { KeyDecoder } from "./key_decoder.ts";
+import { LineEditor } from "./line_editor.ts";
+import { colorEnabled, renderEvent } from "./render.ts";
+import { type Incoming, RoomLink } from "./room_link.ts";
+import { Screen } from "./screen.ts";
+import {
+  enterInteractiveMode,
+  isInteractive,
+  onResize,
+  readInput,
+  restore,
+  terminalColumns,
+  writeText,
+} from "./terminal.ts";
+
+export interface JoinOptions {
+  host: string;
+  port: number;
+  nick?: string;
+  /** Seconds to keep trying to reconnect after an unexpected drop; 0 gives up at once. */
+  retry?: number;
+}
+
+/** Delays between reconnection attempts, in ms; the last one repeats. */
+const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 8000];
+/** How long `/quit` waits for the room to close the connection. */
+const QUIT_WAIT_MS = 1000;
+
+/**
+ * Rewrites `/schedule HH:MM ...` so HH:MM means the user's own local time:
+ * the room receives an absolute instant instead.
+ */
+export function localizeSchedule(line: string, now: number): string {
+  const match = /^\/schedule\s+(\d{1,2}:\d{2})(\s+.*)$/s.exec(line);
+  const clock = match && parseClock(match[1]);
+  if (!match || !clock) return line;
+  const due = nextOccurrence(now, clock.hours, clock.minutes);
+  return `/schedule ${new Date(due).toISOString()}${match[2]}`;
+}
+
+type Ending = "quit" | "kicked" | "dropped";
+
+class JoinSession {
+  #options: JoinOptions;
+  #interactive = isInteractive();
+  #color = colorEnabled();
+  #screen: Screen;
+  #editor = new LineEditor();
+  #link: RoomLink | null = null;
+  #nick: string | undefined;
+  #registered = false;
+  #resumeToken: string | undefined;
+  #lastSeq = 0;
+  #ending: Ending | null = null;
+  #stdinEnded = false;
+  /** Lines typed before the room accepted a nickname, when piped. */
+  #pendingLines: string[] = [];
+  #linkEnded: PromiseWithResolvers<void> | null = null;
+
+  constructor(options: JoinOptions) {
+    this.#options = options;
+    this.#nick = options.nick;
+    this.#screen = new Screen({
+      write: writeText,
+      columns: terminalColumns(),
+      tty: this.#interactive,
+    });
+  }
+
+  async run(): Promise<number> {
+    const { host, port } = this.#options;
+    try {
+      this.#link = await RoomLink.open(host, port);
+    } catch (error) {
+      writeError(`Could not connect to ${host}:${port}: ${describe(error)}`);
+      return 1;
+    }
+    if (this.#interactive) enterInteractiveMode();
+    const stopResize = this.#interactive
+      ? onResize((columns) => this.#screen.resize(columns))
+      : null;
+    const stopInterrupt = this.#interactive ? null : listenForInterrupt(() => this.#quit());
+    this.#readInput();
+    try {
+      return await this.#connectionLoop();
+    } finally {
+      stopResize?.();
+      stopInterrupt?.();
+      this.#screen.hideInput();
+      restore();
+    }
+  }
+
+  async #connectionLoop(): Promise<number> {
+    while (true) {
+      this.#linkEnded = Promise.withResolvers();
+      this.#startRegistration();
+      for await (const incoming of this.#link!.incoming()) this.#receive(incoming);
+      this.#link!.close();
+      this.#linkEnded.resolve();
+      if (this.#ending === "quit") return 0;
+      if (this.#ending === "kicked") return 1;
+      this.#print("Disconnected from server");
+      if (!this.#registered || !(await this.#reconnect())) return 1;
+    }
+  }
+
+  /** Tries to reach the room again with backoff; true once connected. */
+  async #reconnect(): Promise<boolean> {
+    const retryMs = (this.#options.retry ?? 60) * 1000;
+    const deadline = Date.now() + retryMs;
+    this.#registered = false;
+    for (let attempt = 0; Date.now() < deadline && this.#ending === null; attempt++) {
+      const delay = BACKOFF_MS[Math.min(attempt, BACKOFF_MS.length - 1)];
+      this.#print(`Reconnecting in ${(delay / 1000).toFixed(1)} s...`);
+      await sleep(Math.min(delay, Math.max(0, deadline - Date.now())));
+      if (this.#ending !== null) break;
+      try {
+        this.#link = await RoomLink.open(this.#options.host, this.#options.port);
+        return true;
+      } catch {
+        // Still unreachable; back off and try again.
+      }
+    }
+    return false;
+  }
+
+  #startRegistration(): void {
+    if (this.#nick !== undefined) {
+      this.#link!.send({
+        type: "nick",
+        nick: this.#nick,
+        resume: this.#resumeToken,
+        lastSeq: this.#resumeToken ? this.#lastSeq : undefined,
+      });
+    } else {
+      this.#askForNickname();
+    }
+  }
+
+  #askForNickname(): void {
+    this.#nick = undefined;
+    if (this.#interactive) {
+      this.#showPrompt();
+    } else if (this.#pendingLines.length > 0) {
+      this.#submit(this.#pendingLines.shift()!);
+    } else if (this.#stdinEnded) {
+      this.#quit();
+    } else {
+      this.#print("Enter your nickname:");
+    }
+  }
+
+  #receive(incoming: Incoming): void {
+    if (incoming.kind === "text") {
+      // The plain greeting arrives before the room sees our handshake.
+      if (!incoming.text.startsWith("Welcome to chat!")) this.#print(sanitizeText(incoming.text));
+      return;
+    }
+    const event = incoming.event;
+    switch (event.type) {
+      case "welcome":
+        this.#welcomed(event);
+        break;
+      case "nick_refused":
+        this.#printEvent(event);
+        this.#askForNickname();
+        return;
+      case "kicked":
+        this.#ending = "kicked";
+        break;
+      default:
+        if (CONVERSATION_TYPES.has(event.type) && !("history" in event && event.history)) {
+          const seq = (event as { seq: number }).seq;
+          // After a resume the room replays from our last seq; never show a line twice.
+          if (seq <= this.#lastSeq) return;
+          this.#lastSeq = seq;
+        }
+    }
+    if (event.type === "welcome" && event.resumed) {
+      this.#print(`Reconnected as ${event.nick}; you missed nothing.`);
+    } else {
+      this.#printEvent(event);
+    }
+  }
+
+  #welcomed(event: Extract<ServerEvent, { type: "welcome" }>): void {
+    const rejoined = this.#resumeToken !== undefined && !event.resumed;
+    this.#registered = true;
+    this.#nick = event.nick;
+    this.#resumeToken = event.resume;
+    if (!event.resumed) this.#lastSeq = event.seq;
+    if (rejoined) {
+      this.#print(`Rejoined as ${event.nick}; messages sent while away may be missing.`);
+    }
+    this.#showPrompt();
+    for (const line of this.#pendingLines.splice(0)) this.#submit(line);
+    if (this.#stdinEnded) this.#quit();
+  }
+
+  #printEvent(event: ServerEvent): void {
+    this.#print(renderEvent(event, { color: this.#color, self: this.#nick }));
+  }
+
+  #print(line: string): void {
+    this.#screen.printAbove(line);
+  }
+
+  #showPrompt(): void {
+    const prompt = this.#registered && this.#nick ? `${sanitizeText(this.#nick)}> ` : "Nickname: ";
+    this.#screen.showInput(prompt, this.#editor.state);
+  }
+
+  async #readInput(): Promise<void> {
+    try {
+      if (this.#interactive) {
+        const decoder = new KeyDecoder();
+        for await (const chunk of readInput()) {
+          for (const key of decoder.push(chunk)) {
+            const result = this.#editor.apply(key);
+            if (result === null) continue;
+            if ("quit" in result) return this.#quit();
+            if ("submit" in result) this.#submit(result.submit);
+            if ("clearScreen" in result) this.#screen.clear();
+            this.#showPrompt();
+          }
+        }
+      } else {
+        const decoder = new TextDecoder();
+        let buffered = "";
+        for await (const chunk of readInput()) {
+          buffered += decoder.decode(chunk, { stream: true });
+          let newline: number;
+          while ((newline = buffered.indexOf("\n")) !== -1) {
+            const line = buffered.slice(0, newline).replace(/\r$/, "");
+            buffered = buffered.slice(newline + 1);
+            this.#submit(line);
+          }
+        }
+        if (buffered !== "") this.#submit(buffered);
+      }
+    } catch {
+      // Stdin went away; treat it like Ctrl-D.
+    }
+    this.#stdinEnded = true;
+    if (this.#registered || this.#interactive) this.#quit();
+  }
+
+  #submit(line: string): void {
+    if (line.trim() === "") return;
+    if (!this.#registered) {
+      if (this.#nick === undefined && this.#link) {
+        this.#nick = line.trim();
+        this.#link.send({ type: "nick", nick: this.#nick });
+      } else {
+        this.#pendingLines.push(line);
+      }
+      return;
+    }
+    if (/^\/quit\s*$/i.test(line.trim())) {
+      this.#quit();
+      return;
+    }
+    this.#link?.send({ type: "say", text: localizeSchedule(line, Date.now()) });
+  }
+
+  /** Leaves cleanly: tell the room, give it a moment to close, then close. */
+  async #quit(): Promise<void> {
+    if (this.#ending !== null) return;
+    this.#ending = "quit";
+    const link = this.#link;
+    if (!link) return;
+    if (this.#registered) link.send({ type: "say", text: "/quit" });
+    await link.flushed();
+    await Promise.race([this.#linkEnded?.promise, sleep(QUIT_WAIT_MS)]);
+    link.close();
+  }
+}
+
+/** Runs the client until the user leaves or the room is gone; resolves with the exit code. */
+export function join(options: JoinOptions): Promise<number> {
+  return new JoinSession(options).run();
+}
+
+function listenForInterrupt(onInterrupt: () => void): () => void {
+  Deno.addSignalListener("SIGINT", onInterrupt);
+  return () => Deno.removeSignalListener("SIGINT", onInterrupt);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Deno.errors.ConnectionRefused) return "connection refused";
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+function writeError(text: string): void {
+  Deno.stderr.writeSync(new TextEncoder().encode(`${text}\n`));
 }

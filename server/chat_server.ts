@@ -44,7 +44,13 @@ export class ChatServer {
   constructor(options: ChatServerOptions = {}) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.#log = options.log ?? (() => {});
-    this.#fanout = new Fanout((connection) => this.#closeSoon(connection));
+    this.#fanout = new Fanout(
+      (connection) => this.#closeSoon(connection),
+      (event) => {
+        const { type, at: _at, ...fields } = event;
+        this.#log("info", type, fields);
+      },
+    );
     this.room = new Room(this.#fanout, options);
     this.#sessionHost = {
       room: this.room,

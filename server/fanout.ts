@@ -13,9 +13,18 @@ export class Fanout implements Outbox {
   /** Admitted connections, kept dense for a fast broadcast loop. */
   #members: Connection[] = [];
   #onClose: (connection: Connection) => void;
+  #observe: (event: ServerEvent) => void;
 
-  constructor(onClose: (connection: Connection) => void) {
+  /**
+   * `observe` sees every broadcast except chat messages (joins, leaves,
+   * kicks, renames), which is what the server log records.
+   */
+  constructor(
+    onClose: (connection: Connection) => void,
+    observe: (event: ServerEvent) => void = () => {},
+  ) {
     this.#onClose = onClose;
+    this.#observe = observe;
   }
 
   get memberCount(): number {
@@ -37,6 +46,7 @@ export class Fanout implements Outbox {
   }
 
   broadcast(event: ServerEvent): void {
+    if (event.type !== "message") this.#observe(event);
     let plain: Uint8Array | undefined;
     let json: Uint8Array | undefined;
     for (const connection of this.#members) {
