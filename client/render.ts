@@ -1,0 +1,209 @@
+/**
+ * Renders a room event as the one line `chat join` shows for it: a
+ * `[HH:MM]` stamp in the viewer's own time zone, then the same wording a
+ * plain `nc` user sees (`eventText`), styled when color is on.
+ *
+ * Each nickname gets a stable color picked by a hash of its comparison key,
+ * so "Alice" and "alice" (the same member) always look the same. Whispers are
+ * magenta italic, notices dim, errors red, membership changes dim or yellow,
+ * scheduled messages cyan, history replay dim with a "(history)" marker.
+ *
+ * Everything that came from another user is passed through `sanitizeText`
+ * again here, so even a hostile server cannot get an escape sequence to the
+ * terminal; with color off the line contains no escape sequence at all.
+ */
+import type { ServerEvent } from "../protocol/events.ts";
+import { eventText, stampOf } from "../protocol/plain.ts";
+import { nicknameKey, sanitizeText } from "../protocol/text.ts";
+import { formatClock } from "../protocol/time.ts";
+
+export interface RenderOptions {
+  /** Style with ANSI escape sequences; false gives plain text. */
+  color: boolean;
+  /** The viewer's own nickname: their messages and mentions of them stand out. */
+  self?: string;
+}
+
+const RESET = "\x1b[0m";
+const BOLD = "\x1b[1m";
+const DIM = "\x1b[2m";
+const ITALIC = "\x1b[3m";
+const RED = "\x1b[31m";
+const GREEN = "\x1b[32m";
+const YELLOW = "\x1b[33m";
+const MAGENTA = "\x1b[35m";
+const CYAN = "\x1b[36m";
+
+/**
+ * 256-color codes readable on dark and light backgrounds, with the pure reds,
+ * magentas and cyans left out because errors, whispers and scheduled lines
+ * use them.
+ */
+const NICK_PALETTE = [25, 31, 33, 36, 64, 70, 97, 99, 130, 134, 166, 172] as const;
+
+/** One display line for an event, without a trailing newline. */
+export function renderEvent(event: ServerEvent, options: RenderOptions): string {
+  const replayed = "history" in event && event.history === true;
+  const stamp = `[${formatClock(stampOf(event))}]`;
+  const marker = replayed ? "(history) " : "";
+
+  if (!options.color) {
+    const safe = mapUserText(event, sanitizeText, sanitizeText);
+    return `${stamp} ${marker}${eventText(safe)}`;
+  }
+
+  const lineStyle = (replayed ? DIM : "") + styleOf(event);
+  const selfKey = options.self === undefined ? undefined : nicknameKey(options.self);
+  // A nick switches to its own color, then the line's style comes back.
+  const styleNick = (nick: string) => {
+    const safe = sanitizeText(nick);
+    const own = selfKey !== undefined && nicknameKey(safe) === selfKey;
+    return `${own ? BOLD : ""}${nickColor(safe)}${safe}${RESET}${lineStyle}`;
+  };
+  let styleText = sanitizeText;
+  if (event.type === "message" && options.self && !replayed) {
+    const self = sanitizeText(options.self);
+    styleText = (text: string) => {
+      const safe = sanitizeText(text);
+      return mentions(safe, self) ? `${BOLD}${safe}${RESET}${lineStyle}` : safe;
+    };
+  }
+  const body = eventText(mapUserText(event, styleNick, styleText));
+  return `${DIM}${stamp}${RESET} ${lineStyle}${marker}${body}${RESET}`;
+}
+
+/** The escape sequence that colors `nick`; equal nicknames get equal colors. */
+export function nickColor(nick: string): string {
+  return `\x1b[38;5;${NICK_PALETTE[hashOf(nicknameKey(nick)) % NICK_PALETTE.length]}m`;
+}
+
+/**
+ * Whether to color output: not when NO_COLOR is set to anything non-empty
+ * (no-color.org), not when TERM is "dumb", and only when stdout (or the
+ * `output` given, for tests) is a terminal.
+ */
+export function colorEnabled(output: { isTerminal(): boolean } = Deno.stdout): boolean {
+  if (readEnv("NO_COLOR")) return false;
+  if (readEnv("TERM") === "dumb") return false;
+  try {
+    return output.isTerminal();
+  } catch {
+    return false;
+  }
+}
+
+function readEnv(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    // Without --allow-env the variable cannot be read; treat it as unset.
+    return undefined;
+  }
+}
+
+/** The base style of an event's whole line. */
+function styleOf(event: ServerEvent): string {
+  switch (event.type) {
+    case "message":
+    case "users":
+      return "";
+    case "scheduled":
+    case "schedule_ok":
+    case "schedules":
+      return CYAN;
+    case "whisper":
+      return MAGENTA + ITALIC;
+    case "join":
+    case "leave":
+    case "rename":
+    case "notice":
+      return DIM;
+    case "kick":
+    case "owner":
+    case "nick_refused":
+      return YELLOW;
+    case "welcome":
+      return GREEN;
+    case "error":
+    case "kicked":
+    case "bye":
+      return RED;
+  }
+}
+
+/**
+ * A copy of `event` with every nickname passed through `mapNick` and every
+ * other piece of user-supplied text through `mapText`, so the shared wording
+ * in `eventText` can be reused around styled, sanitized parts.
+ */
+function mapUserText(
+  event: ServerEvent,
+  mapNick: (nick: string) => string,
+  mapText: (text: string) => string,
+): ServerEvent {
+  switch (event.type) {
+    case "message":
+    case "scheduled":
+      return { ...event, from: mapNick(event.from), text: mapText(event.text) };
+    case "join":
+    case "owner":
+    case "welcome":
+      return { ...event, nick: mapNick(event.nick) };
+    case "leave":
+      return { ...event, nick: mapNick(event.nick), reason: sanitizeText(event.reason) };
+    case "kick":
+      return { ...event, nick: mapNick(event.nick), by: mapNick(event.by) };
+    case "rename":
+      return { ...event, from: mapNick(event.from), to: mapNick(event.to) };
+    case "nick_refused":
+      // The refused name is shown only inside the server's reason, as plain text.
+      return { ...event, nick: sanitizeText(event.nick), reason: sanitizeText(event.reason) };
+    case "whisper":
+      return {
+        ...event,
+        from: mapNick(event.from),
+        to: mapNick(event.to),
+        text: mapText(event.text),
+      };
+    case "users":
+      return {
+        ...event,
+        nicks: event.nicks.map(mapNick),
+        owner: event.owner === null ? null : mapNick(event.owner),
+      };
+    case "notice":
+    case "error":
+    case "kicked":
+      return { ...event, text: sanitizeText(event.text) };
+    case "schedule_ok":
+      return { ...event, text: sanitizeText(event.text) };
+    case "schedules":
+      return {
+        ...event,
+        items: event.items.map((item) => ({
+          ...item,
+          from: sanitizeText(item.from),
+          text: sanitizeText(item.text),
+        })),
+      };
+    case "bye":
+      return { ...event, reason: sanitizeText(event.reason) };
+  }
+}
+
+/** Whether `text` names `nick` as a whole word, ignoring case. */
+function mentions(text: string, nick: string): boolean {
+  if (nick === "") return false;
+  const escaped = nick.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`(^|[^\\p{L}\\p{N}_])@?${escaped}($|[^\\p{L}\\p{N}_])`, "iu").test(text);
+}
+
+/** FNV-1a over UTF-16 code units: tiny, fast, and stable across runs and platforms. */
+function hashOf(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < text.length; index++) {
+    hash ^= text.charCodeAt(index);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}

@@ -1,0 +1,164 @@
+/**
+ * What `chat join` writes to the terminal: incoming lines scroll up above the
+ * input line, and the input line stays intact on the bottom row.
+ *
+ * Every update is composed into one string and handed to the injected
+ * `write` in one call, so an incoming message can never land in the middle of
+ * a half-drawn prompt: `printAbove()` clears the input row, prints the line,
+ * and redraws the prompt, the typed text and the cursor.
+ *
+ * The input line never wraps: when it is wider than the terminal it scrolls
+ * sideways so the cursor stays visible. Widths are counted in terminal
+ * columns, so Hangul, CJK and emoji take two.
+ *
+ * When output is not a terminal (`tty: false`), there is no prompt and no
+ * escape sequence: `printAbove()` writes the line and "\n", nothing else.
+ */
+import type { InputLineState } from "./line_editor.ts";
+import { graphemeWidth, textWidth } from "./text_width.ts";
+
+export interface ScreenOptions {
+  /** Receives everything to show; it should write the text completely, synchronously. */
+  write: (text: string) => void;
+  /** Terminal width in columns. Default 80; change it with `resize()`. */
+  columns?: number;
+  /** False when stdout is not a terminal: plain lines, no prompt. Default true. */
+  tty?: boolean;
+}
+
+const CLEAR_ROW = "\r\x1b[2K";
+const RESET = "\x1b[0m";
+/** Style sequences (SGR) in a prompt take no columns. */
+// deno-lint-ignore no-control-regex -- matching ESC is the point
+const STYLE_SEQUENCE = /\x1b\[[0-9;]*m/g;
+
+/** The bottom-row input line and the lines printed above it. */
+export class Screen {
+  #write: (text: string) => void;
+  #columns: number;
+  #tty: boolean;
+  #prompt = "";
+  #input: InputLineState = { graphemes: [], cursor: 0 };
+  #inputShown = false;
+  /** Index of the first grapheme visible when the line is scrolled sideways. */
+  #scrollStart = 0;
+
+  constructor(options: ScreenOptions) {
+    this.#write = options.write;
+    this.#columns = sanitizeColumns(options.columns ?? 80);
+    this.#tty = options.tty ?? true;
+  }
+
+  /** Terminal width in columns. */
+  get columns(): number {
+    return this.#columns;
+  }
+
+  /** Records a new terminal width and redraws the input line to fit it. */
+  resize(columns: number): void {
+    const sanitized = sanitizeColumns(columns);
+    if (sanitized === this.#columns) return;
+    this.#columns = sanitized;
+    if (this.#inputShown) this.#write(this.#inputRow());
+  }
+
+  /** Draws `prompt` and the input line on the bottom row, cursor in place. */
+  showInput(prompt: string, input: InputLineState): void {
+    if (!this.#tty) return;
+    this.#prompt = prompt;
+    this.#input = input;
+    this.#inputShown = true;
+    this.#write(this.#inputRow());
+  }
+
+  /** Prints a line above the input line, which is then redrawn intact. */
+  printAbove(line: string): void {
+    if (!this.#tty) {
+      this.#write(`${line}\n`);
+      return;
+    }
+    // Raw mode turns off the terminal's own "\n" to "\r\n" translation.
+    let text = CLEAR_ROW + line.replace(/\r?\n/g, "\r\n");
+    // A line with an unfinished style must not color the prompt.
+    if (line.includes("\x1b")) text += RESET;
+    text += "\r\n";
+    if (this.#inputShown) text += this.#inputRow();
+    this.#write(text);
+  }
+
+  /** Clears the whole screen (Ctrl-L) and redraws the input line at the top. */
+  clear(): void {
+    if (!this.#tty) return;
+    this.#write("\x1b[2J\x1b[H" + (this.#inputShown ? this.#inputRow() : ""));
+  }
+
+  /** Erases the input line, for example before leaving, so the shell starts clean. */
+  hideInput(): void {
+    if (!this.#tty || !this.#inputShown) return;
+    this.#inputShown = false;
+    this.#write(CLEAR_ROW);
+  }
+
+  /** The bytes that draw the input row from scratch. */
+  #inputRow(): string {
+    const { graphemes, cursor } = this.#input;
+    const prompt = this.#fittedPrompt();
+    const promptWidth = textWidth(prompt.replace(STYLE_SEQUENCE, ""));
+    // The last column stays empty: writing there makes some terminals wrap.
+    const room = Math.max(1, this.#columns - 1 - promptWidth);
+    const widths = graphemes.map(graphemeWidth);
+    const start = this.#scrollFor(widths, cursor, room);
+
+    let visible = "";
+    let used = 0;
+    let cursorColumn = promptWidth;
+    for (let index = start; index < graphemes.length; index++) {
+      if (used + widths[index] > room) break;
+      if (index < cursor) cursorColumn += widths[index];
+      visible += graphemes[index];
+      used += widths[index];
+    }
+    const styled = prompt.includes("\x1b") ? prompt + RESET : prompt;
+    return `${CLEAR_ROW}${styled}${visible}\x1b[${cursorColumn + 1}G`;
+  }
+
+  /**
+   * The first visible grapheme: unchanged unless the cursor left the view,
+   * so the text does not jump while the cursor moves inside it.
+   */
+  #scrollFor(widths: readonly number[], cursor: number, room: number): number {
+    let start = Math.min(this.#scrollStart, cursor);
+    // The cursor needs its own column after the text before it.
+    while (start < cursor && sum(widths, start, cursor) + 1 > room) start++;
+    // Scroll back when text was deleted and more of it fits again.
+    while (start > 0 && sum(widths, start - 1, widths.length) + 1 <= room) start--;
+    this.#scrollStart = start;
+    return start;
+  }
+
+  /** The prompt, cut down when it would leave less than half the row for input. */
+  #fittedPrompt(): string {
+    const limit = Math.floor(this.#columns / 2);
+    const plain = this.#prompt.replace(STYLE_SEQUENCE, "");
+    if (textWidth(plain) <= limit) return this.#prompt;
+    let fitted = "";
+    let width = 0;
+    for (const char of plain) {
+      const charWidth = textWidth(char);
+      if (width + charWidth > limit) break;
+      fitted += char;
+      width += charWidth;
+    }
+    return fitted;
+  }
+}
+
+function sum(widths: readonly number[], from: number, to: number): number {
+  let total = 0;
+  for (let index = from; index < to; index++) total += widths[index];
+  return total;
+}
+
+function sanitizeColumns(columns: number): number {
+  return Number.isFinite(columns) && columns >= 2 ? Math.floor(columns) : 80;
+}

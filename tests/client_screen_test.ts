@@ -1,0 +1,328 @@
+import assert from "node:assert/strict";
+import { KeyDecoder } from "../client/key_decoder.ts";
+import { type InputLineState, LineEditor } from "../client/line_editor.ts";
+import { Screen } from "../client/screen.ts";
+import { graphemeWidth, splitGraphemes } from "../client/text_width.ts";
+
+/**
+ * A tiny terminal emulator: enough of a VT100 to interpret what `Screen`
+ * writes (CR, LF, erase line/screen, cursor column moves, SGR) onto a grid of
+ * cells. A wide character fills its cell and leaves the next one empty (""),
+ * as a real terminal does. Anything else it does not know fails the test, so
+ * the screen cannot get away with sequences a terminal would misread.
+ */
+class VirtualTerminal {
+  readonly rows: number;
+  readonly columns: number;
+  grid: string[][];
+  row: number;
+  column = 0;
+  /** Set after writing the last column: the next character wraps first (xterm behavior). */
+  #pendingWrap = false;
+
+  constructor(rows: number, columns: number) {
+    this.rows = rows;
+    this.columns = columns;
+    this.grid = Array.from({ length: rows }, () => this.#blankRow());
+    this.row = rows - 1; // the client starts at the bottom of a used terminal
+  }
+
+  write(text: string): void {
+    let index = 0;
+    while (index < text.length) {
+      const escape = /^\x1b\[([0-9;?]*)([A-Za-z@~])/.exec(text.slice(index));
+      if (escape) {
+        this.#control(escape[1], escape[2]);
+        index += escape[0].length;
+        continue;
+      }
+      const char = text[index];
+      if (char === "\x1b") throw new Error(`Unknown escape ${JSON.stringify(text.slice(index))}`);
+      if (char === "\r") {
+        this.column = 0;
+        this.#pendingWrap = false;
+        index++;
+      } else if (char === "\n") {
+        this.#lineFeed();
+        index++;
+      } else if (char < " ") {
+        throw new Error(`Unexpected control ${JSON.stringify(char)}`);
+      } else {
+        const grapheme = splitGraphemes(text.slice(index))[0];
+        this.#print(grapheme);
+        index += grapheme.length;
+      }
+    }
+  }
+
+  /** A row as text, trailing blanks trimmed. */
+  line(row: number): string {
+    return this.grid[row].join("").trimEnd();
+  }
+
+  get bottomLine(): string {
+    return this.line(this.rows - 1);
+  }
+
+  #control(parameters: string, final: string): void {
+    const n = parameters === "" ? 1 : Number(parameters);
+    switch (final) {
+      case "K":
+        if (parameters === "2") this.grid[this.row] = this.#blankRow();
+        else {
+          for (let c = this.column; c < this.columns; c++) this.grid[this.row][c] = " ";
+        }
+        return;
+      case "J":
+        if (parameters !== "2") throw new Error(`Unsupported erase ${parameters}J`);
+        this.grid = Array.from({ length: this.rows }, () => this.#blankRow());
+        return;
+      case "H":
+        this.row = 0;
+        this.column = 0;
+        return;
+      case "G":
+        this.column = Math.min(this.columns - 1, n - 1);
+        break;
+      case "C":
+        this.column = Math.min(this.columns - 1, this.column + n);
+        break;
+      case "D":
+        this.column = Math.max(0, this.column - n);
+        break;
+      case "m":
+        return; // colors do not change the text
+      default:
+        throw new Error(`Unsupported sequence ${parameters}${final}`);
+    }
+    this.#pendingWrap = false;
+  }
+
+  #print(grapheme: string): void {
+    const width = graphemeWidth(grapheme);
+    if (width === 0) return;
+    if (this.#pendingWrap || this.column + width > this.columns) {
+      this.column = 0;
+      this.#lineFeed();
+    }
+    this.grid[this.row][this.column] = grapheme;
+    if (width === 2) this.grid[this.row][this.column + 1] = "";
+    this.column += width;
+    if (this.column >= this.columns) {
+      this.column = this.columns - 1;
+      this.#pendingWrap = true;
+    }
+  }
+
+  #lineFeed(): void {
+    this.#pendingWrap = false;
+    if (this.row < this.rows - 1) {
+      this.row++;
+      return;
+    }
+    this.grid.shift();
+    this.grid.push(this.#blankRow());
+  }
+
+  #blankRow(): string[] {
+    return Array(this.columns).fill(" ");
+  }
+}
+
+const encoder = new TextEncoder();
+
+/** A screen wired to a virtual terminal, with a log of each write call. */
+function setUp(columns = 40, rows = 6) {
+  const terminal = new VirtualTerminal(rows, columns);
+  const writes: string[] = [];
+  const screen = new Screen({
+    columns,
+    write: (text) => {
+      writes.push(text);
+      terminal.write(text);
+    },
+  });
+  return { terminal, writes, screen };
+}
+
+/** Types `typed` through the real decoder and editor, redrawing after each key. */
+function type(
+  screen: Screen,
+  editor: LineEditor,
+  decoder: KeyDecoder,
+  prompt: string,
+  typed: string,
+) {
+  for (const key of decoder.push(encoder.encode(typed))) {
+    if (editor.apply(key)) screen.showInput(prompt, editor.state);
+  }
+}
+
+function line(text: string, cursor = [...text].length): InputLineState {
+  return { graphemes: splitGraphemes(text), cursor };
+}
+
+Deno.test("Screen.printAbove() keeps a half-typed line intact and prints the message above it", () => {
+  const { terminal, writes, screen } = setUp(40);
+  const editor = new LineEditor();
+  const decoder = new KeyDecoder();
+  screen.showInput("> ", editor.state);
+  type(screen, editor, decoder, "> ", "안녕 wor");
+
+  writes.length = 0;
+  screen.printAbove("[12:00] bob: 한국어 message arrives");
+
+  assert.equal(writes.length, 1, "one write call, so nothing can interleave");
+  assert.equal(terminal.line(terminal.rows - 2), "[12:00] bob: 한국어 message arrives");
+  assert.equal(terminal.bottomLine, "> 안녕 wor");
+  assert.equal(terminal.row, terminal.rows - 1);
+  assert.equal(terminal.column, 2 + 4 + 1 + 3, "the cursor is right after the typed text");
+
+  // Typing goes on where it left off.
+  type(screen, editor, decoder, "> ", "ld");
+  assert.equal(terminal.bottomLine, "> 안녕 world");
+  assert.equal(terminal.line(terminal.rows - 2), "[12:00] bob: 한국어 message arrives");
+});
+
+Deno.test("Screen.printAbove() keeps the cursor where it was inside the line", () => {
+  const { terminal, screen } = setUp(40);
+  screen.showInput("me> ", line("abcdef", 2));
+  screen.printAbove("first");
+  screen.printAbove("second");
+  assert.deepEqual([terminal.line(3), terminal.line(4), terminal.bottomLine], [
+    "first",
+    "second",
+    "me> abcdef",
+  ]);
+  assert.equal(terminal.column, 6);
+});
+
+Deno.test("Screen.printAbove() lets a line wider than the terminal wrap above the input", () => {
+  const { terminal, screen } = setUp(10);
+  screen.showInput("> ", line("hi"));
+  screen.printAbove("0123456789abcde");
+  assert.equal(terminal.line(3), "0123456789");
+  assert.equal(terminal.line(4), "abcde");
+  assert.equal(terminal.bottomLine, "> hi");
+});
+
+Deno.test("Screen.printAbove() of exactly one terminal width leaves no blank row", () => {
+  const { terminal, screen } = setUp(10);
+  screen.showInput("> ", line(""));
+  screen.printAbove("0123456789");
+  assert.equal(terminal.line(4), "0123456789");
+  assert.equal(terminal.bottomLine, ">");
+});
+
+Deno.test("Screen.printAbove() turns embedded newlines into separate rows", () => {
+  const { terminal, screen } = setUp(20);
+  screen.showInput("> ", line("x"));
+  screen.printAbove("one\ntwo");
+  assert.deepEqual([terminal.line(3), terminal.line(4), terminal.bottomLine], [
+    "one",
+    "two",
+    "> x",
+  ]);
+});
+
+Deno.test("Screen.printAbove() resets styles so a colored line cannot color the prompt", () => {
+  const { writes, screen } = setUp(20);
+  screen.showInput("> ", line("x"));
+  screen.printAbove("\x1b[31mred");
+  const written = writes.at(-1)!;
+  assert.ok(written.indexOf("\x1b[0m") < written.lastIndexOf("> x"));
+});
+
+Deno.test("Screen.printAbove() before any input line just prints the line", () => {
+  const { terminal, writes, screen } = setUp(20);
+  screen.printAbove("hello");
+  assert.equal(terminal.line(terminal.rows - 2), "hello");
+  assert.equal(terminal.bottomLine, "");
+  assert.ok(!writes.join("").includes("\x1b[1G"), "no prompt drawn");
+});
+
+Deno.test("Screen.showInput() places the cursor after wide characters correctly", () => {
+  const { terminal, screen } = setUp(40);
+  screen.showInput("이름> ", line("한글abc", 2));
+  assert.equal(terminal.bottomLine, "이름> 한글abc");
+  assert.equal(terminal.column, 6 + 4);
+});
+
+Deno.test("Screen.showInput() scrolls a long line sideways so it stays on one row", () => {
+  const { terminal, screen } = setUp(20);
+  const long = "abcdefghijklmnopqrstuvwxyz0123456789";
+  screen.showInput("> ", line(long));
+  const bottom = terminal.bottomLine;
+  assert.ok(bottom.startsWith("> "));
+  assert.ok(bottom.endsWith("456789"), `shows the end where the cursor is: ${bottom}`);
+  assert.ok(bottom.length < 20, "never reaches the last column");
+  assert.equal(terminal.line(terminal.rows - 2), "", "did not wrap onto another row");
+  assert.equal(terminal.column, bottom.length, "cursor right after the text");
+
+  screen.showInput("> ", line(long, 0));
+  assert.ok(terminal.bottomLine.startsWith("> abcdef"), terminal.bottomLine);
+  assert.equal(terminal.column, 2);
+});
+
+Deno.test("Screen.showInput() does not jump while the cursor moves inside the view", () => {
+  const { terminal, screen } = setUp(20);
+  const long = "abcdefghijklmnopqrstuvwxyz";
+  screen.showInput("> ", line(long));
+  const scrolled = terminal.bottomLine;
+  screen.showInput("> ", line(long, long.length - 3));
+  assert.equal(terminal.bottomLine, scrolled);
+  assert.equal(terminal.column, scrolled.length - 3);
+});
+
+Deno.test("Screen.showInput() scrolls a long Korean line by whole characters", () => {
+  const { terminal, screen } = setUp(21);
+  const korean = "가나다라마바사아자차카타파하";
+  for (let cursor = 0; cursor <= 14; cursor++) {
+    screen.showInput("> ", line(korean, cursor));
+    const cells = terminal.grid[terminal.rows - 1];
+    assert.ok(cells[20] === " ", "the last column stays empty");
+    const under = cells[terminal.column];
+    const expected = korean[cursor] ?? " ";
+    assert.equal(under, expected, `cursor ${cursor} sits on its character`);
+  }
+});
+
+Deno.test("Screen.resize() redraws the input line for the new width", () => {
+  const { terminal, screen } = setUp(40);
+  screen.showInput("> ", line("abcdefghijklmnopqrstuvwxyz"));
+  assert.equal(terminal.bottomLine, "> abcdefghijklmnopqrstuvwxyz");
+  screen.resize(12);
+  assert.equal(screen.columns, 12);
+  assert.ok(terminal.bottomLine.length <= 11, terminal.bottomLine);
+  assert.ok(terminal.bottomLine.endsWith("xyz"));
+});
+
+Deno.test("Screen.clear() wipes the screen and redraws the input line", () => {
+  const { terminal, screen } = setUp(20);
+  screen.showInput("> ", line("kept"));
+  screen.printAbove("old");
+  screen.clear();
+  assert.equal(terminal.line(0), "> kept");
+  assert.equal(terminal.line(terminal.rows - 2), "");
+});
+
+Deno.test("Screen.hideInput() erases the input line and stops redrawing it", () => {
+  const { terminal, screen } = setUp(20);
+  screen.showInput("> ", line("bye"));
+  screen.hideInput();
+  assert.equal(terminal.bottomLine, "");
+  screen.printAbove("last words");
+  assert.equal(terminal.bottomLine, "");
+  assert.equal(terminal.line(terminal.rows - 2), "last words");
+});
+
+Deno.test("Screen without a terminal prints plain lines and no prompt", () => {
+  const writes: string[] = [];
+  const screen = new Screen({ tty: false, write: (text) => writes.push(text) });
+  screen.showInput("> ", line("typed"));
+  screen.printAbove("one");
+  screen.printAbove("two");
+  screen.clear();
+  screen.hideInput();
+  assert.deepEqual(writes, ["one\n", "two\n"]);
+});
