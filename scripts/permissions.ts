@@ -12,13 +12,16 @@
  * main.ts, server/, client/ or protocol/ reads one that is not listed here
  * (--ignore-env would otherwise make it silently look unset).
  * - HOME, XDG_DATA_HOME: the server's default data directory
- *   (`$XDG_DATA_HOME/chat/` or `~/.local/share/chat/`).
- * - USERPROFILE: the home directory on Windows, where HOME is usually unset.
- * - NO_COLOR, TERM: the client's (and commander's) switch to plain output.
+ *   (`$XDG_DATA_HOME/chat/` or `~/.local/share/chat/`), server/data_dir.ts.
+ * - LOCALAPPDATA, USERPROFILE: the same on Windows (`%LOCALAPPDATA%\chat\`,
+ *   falling back to `%USERPROFILE%\AppData\Local\chat\`).
+ * - NO_COLOR, TERM: the client's (and commander's) switch to plain output,
+ *   client/render.ts.
  */
 export const RUNTIME_ENV = [
   "HOME",
   "XDG_DATA_HOME",
+  "LOCALAPPDATA",
   "USERPROFILE",
   "NO_COLOR",
   "TERM",

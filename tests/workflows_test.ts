@@ -430,7 +430,14 @@ Deno.test("chat serve starts and stores data with only the runtime permissions",
   try {
     const cases: [string, string[], Record<string, string>][] = [
       ["--data", ["--data", `${home}/explicit/chat.db`], {}],
-      ["default data directory", [], { HOME: home, USERPROFILE: home }],
+      // Empty XDG_DATA_HOME counts as unset, so this exercises HOME (or
+      // LOCALAPPDATA on Windows) and never touches the real user's data.
+      ["default data directory", [], {
+        HOME: home,
+        XDG_DATA_HOME: "",
+        LOCALAPPDATA: home,
+        USERPROFILE: home,
+      }],
     ];
     for (const [label, extra, env] of cases) {
       const child = chatCommand(
