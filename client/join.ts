@@ -119,9 +119,9 @@ class JoinSession {
     const retryMs = (this.#options.retry ?? 60) * 1000;
     const deadline = Date.now() + retryMs;
     this.#registered = false;
+    if (retryMs > 0) this.#print(`Reconnecting (for up to ${retryMs / 1000} s)...`);
     for (let attempt = 0; Date.now() < deadline && this.#ending === null; attempt++) {
       const delay = BACKOFF_MS[Math.min(attempt, BACKOFF_MS.length - 1)];
-      this.#print(`Reconnecting in ${(delay / 1000).toFixed(1)} s...`);
       await sleep(Math.min(delay, Math.max(0, deadline - Date.now())));
       if (this.#ending !== null) break;
       try {
@@ -131,6 +131,7 @@ class JoinSession {
         // Still unreachable; back off and try again.
       }
     }
+    if (retryMs > 0) this.#print("Could not reconnect; giving up.");
     return false;
   }
 

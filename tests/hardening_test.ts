@@ -1,0 +1,454 @@
+/**
+ * Hardening over real loopback sockets: whatever one client sends or does,
+ * the room keeps working for everyone else and the offender is told why.
+ */
+import {
+  deepEqual as assertEquals,
+  equal,
+  match as assertMatch,
+  ok as assert,
+} from "node:assert/strict";
+import { joinPlain, LineClient, startServer } from "./support/test_server.ts";
+
+const encoder = new TextEncoder();
+
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  let written = 0;
+  while (written < bytes.length) written += await conn.write(bytes.subarray(written));
+}
+
+/** A line without its `[HH:MM] ` stamp. */
+function unstamped(line: string): string {
+  return line.replace(/^\[\d\d:\d\d\] /, "");
+}
+
+/** Collects unhandled rejections and uncaught errors while a test runs. */
+function watchUncaught(): { problems: unknown[]; stop(): void } {
+  const problems: unknown[] = [];
+  const onRejection = (event: PromiseRejectionEvent) => {
+    event.preventDefault();
+    problems.push(event.reason);
+  };
+  const onError = (event: ErrorEvent) => {
+    event.preventDefault();
+    problems.push(event.error);
+  };
+  globalThis.addEventListener("unhandledrejection", onRejection);
+  globalThis.addEventListener("error", onError);
+  return {
+    problems,
+    stop() {
+      globalThis.removeEventListener("unhandledrejection", onRejection);
+      globalThis.removeEventListener("error", onError);
+    },
+  };
+}
+
+/** A client that keeps every raw byte it receives, to check what reaches a terminal. */
+class RawClient implements AsyncDisposable {
+  readonly conn: Deno.TcpConn;
+  #chunks: Uint8Array[] = [];
+  #size = 0;
+  #reading: Promise<void>;
+  #ended = false;
+
+  private constructor(conn: Deno.TcpConn) {
+    this.conn = conn;
+    this.#reading = this.#readLoop();
+  }
+
+  static async connect(port: number): Promise<RawClient> {
+    return new RawClient(await Deno.connect({ hostname: "127.0.0.1", port }));
+  }
+
+  async #readLoop(): Promise<void> {
+    const buffer = new Uint8Array(16 * 1024);
+    try {
+      while (true) {
+        const count = await this.conn.read(buffer);
+        if (count === null) break;
+        this.#chunks.push(buffer.slice(0, count));
+        this.#size += count;
+      }
+    } catch {
+      // Closed.
+    }
+    this.#ended = true;
+  }
+
+  get bytes(): Uint8Array {
+    const all = new Uint8Array(this.#size);
+    let offset = 0;
+    for (const chunk of this.#chunks) {
+      all.set(chunk, offset);
+      offset += chunk.length;
+    }
+    return all;
+  }
+
+  get text(): string {
+    return new TextDecoder().decode(this.bytes);
+  }
+
+  async send(line: string): Promise<void> {
+    const bytes = encoder.encode(`${line}\n`);
+    let written = 0;
+    while (written < bytes.length) written += await this.conn.write(bytes.subarray(written));
+  }
+
+  /** Waits until the text received so far contains `marker`. */
+  async waitFor(marker: string, timeoutMs = 3000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.text.includes(marker)) {
+      if (this.#ended || Date.now() > deadline) {
+        throw new Error(
+          `Never received ${JSON.stringify(marker)}; got ${JSON.stringify(this.text)}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    try {
+      this.conn.close();
+    } catch { /* already closed */ }
+    await this.#reading;
+  }
+}
+
+/** Byte sequences that must never reach a terminal: C0 except CR/LF, DEL, C1, bidi controls. */
+function unsafeBytes(bytes: Uint8Array): string[] {
+  const found: string[] = [];
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if ((b < 0x20 && b !== 0x0a && b !== 0x0d) || b === 0x7f) found.push(`0x${b.toString(16)}`);
+    if (b === 0xc2 && bytes[i + 1] >= 0x80 && bytes[i + 1] <= 0x9f) {
+      found.push(`C1 0x${bytes[i + 1].toString(16)}`);
+    }
+    if (b === 0xe2 && bytes[i + 1] === 0x80 && bytes[i + 2] >= 0xaa && bytes[i + 2] <= 0xae) {
+      found.push("bidi U+202x");
+    }
+    if (b === 0xe2 && bytes[i + 1] === 0x81 && bytes[i + 2] >= 0xa6 && bytes[i + 2] <= 0xa9) {
+      found.push("bidi U+206x");
+    }
+  }
+  return found;
+}
+
+/** Mulberry32: a tiny seeded PRNG so a failing run can be replayed. */
+function prng(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+Deno.test("a 1 MB line without a newline is refused to its sender only, and the connection stays usable", async () => {
+  await using server = startServer();
+  const port = server.address.port;
+  await using alice = await joinPlain(port, "alice");
+  await using bob = await joinPlain(port, "bob");
+  await alice.waitFor("* bob joined the chat.");
+
+  const chunk = new Uint8Array(64 * 1024).fill(0x78); // "x"
+  for (let sent = 0; sent < 1024 * 1024; sent += chunk.length) await writeAll(alice.conn, chunk);
+  await alice.write("\n");
+  await alice.send("after the flood");
+
+  equal(
+    unstamped(await alice.waitFor("Line too long")),
+    "Line too long (1048576 bytes; the limit is 4096). It was not sent.",
+  );
+  await alice.waitFor("alice: after the flood");
+  const seenByBob = await bob.waitFor("alice: after the flood");
+  assert(!seenByBob.includes("xxxx"));
+  for (const line of await bob.collect(200)) assert(!line.includes("xxxx"), line);
+});
+
+Deno.test("a line of exactly --max-line-bytes passes and one byte more is refused", async () => {
+  await using server = startServer({ limits: { maxLineBytes: 100 } });
+  const port = server.address.port;
+  await using alice = await joinPlain(port, "alice");
+  const prefix = "alice: ";
+  await alice.send("a".repeat(100));
+  equal(unstamped(await alice.readLine()), prefix + "a".repeat(100));
+  await alice.send("b".repeat(101));
+  equal(
+    unstamped(await alice.readLine()),
+    "Line too long (101 bytes; the limit is 100). It was not sent.",
+  );
+  // A CRLF line ending does not count against the limit.
+  await alice.write(`${"c".repeat(100)}\r\n`);
+  equal(unstamped(await alice.readLine()), prefix + "c".repeat(100));
+});
+
+Deno.test("invalid UTF-8 becomes U+FFFD and the server keeps going", async () => {
+  await using server = startServer();
+  const port = server.address.port;
+  await using alice = await joinPlain(port, "alice");
+  await using bob = await joinPlain(port, "bob");
+  await alice.waitFor("* bob joined the chat.");
+  // "hi", a lone 0xff, a lone 0xfe, a truncated two-byte sequence, "(", an overlong "/".
+  await alice.writeBytes(new Uint8Array([0x68, 0x69, 0xff, 0xfe, 0xc3, 0x28, 0xc0, 0xaf, 0x0a]));
+  equal(unstamped(await bob.waitFor("alice: hi")), "alice: hi\uFFFD\uFFFD\uFFFD(\uFFFD\uFFFD");
+
+  // A nickname of invalid UTF-8 is refused like any other bad name.
+  await using carol = await LineClient.connect(port);
+  await carol.waitFor("Enter your nickname");
+  await carol.writeBytes(new Uint8Array([0xff, 0xfe, 0x0a]));
+  assertMatch(await carol.readLine(), /Please choose another nickname:$/);
+  await carol.send("carol");
+  await carol.waitFor("Welcome, carol!");
+  await alice.send("still here");
+  await bob.waitFor("alice: still here");
+});
+
+Deno.test("escape sequences, controls, C1 and bidi overrides never reach another member's bytes", async () => {
+  await using server = startServer();
+  const port = server.address.port;
+  await using alice = await joinPlain(port, "alice");
+  await using bob = await RawClient.connect(port);
+  await bob.send("bob");
+  await bob.waitFor("* bob joined the chat.");
+  await alice.waitFor("* bob joined the chat.");
+
+  const evil = [
+    "a\x1b[31mred\x1b[0m",
+    "\x1b]0;title\x07",
+    "\u009b2J",
+    "tab\there",
+    "del\x7f",
+    "nul\x00bell\x07",
+    "c1\u0085\u0090",
+    "bidi\u202Eevil\u202C",
+    "iso\u2066x\u2069",
+    "lre\u202Ar\u202Bl\u202D",
+    "end",
+  ].join(" ");
+  await alice.send(evil);
+  await bob.waitFor("end\r\n");
+  const received = bob.bytes;
+  assertEquals(unsafeBytes(received), []);
+  assert(bob.text.includes("alice: ared   tab here del nulbell c1 bidievil isox lrerl end\r\n"));
+
+  await alice.send(`/whisper bob \x1b[2Jsecret\u202E`);
+  await bob.waitFor("secret");
+  await alice.send("/rename \u202Eevil");
+  await alice.waitFor("cannot contain control or format characters");
+  await alice.send(`/kick bob\x1b[K`);
+  assertEquals(unsafeBytes(bob.bytes), []);
+});
+
+Deno.test("nicknames with controls, C1 or bidi characters are refused without echoing them raw", async () => {
+  await using server = startServer();
+  const port = server.address.port;
+  for (
+    const nick of ["ev\u202Eil", "a\x1b[31mb", "c\u0085d", "e\u009bf", "iso\u2066late", "x\x7fy"]
+  ) {
+    await using client = await RawClient.connect(port);
+    await client.waitFor("Enter your nickname");
+    await client.send(nick);
+    await client.waitFor("Please choose another nickname:");
+    assertEquals(unsafeBytes(client.bytes), [], JSON.stringify(nick));
+    assert(!client.text.includes("Welcome"), JSON.stringify(nick));
+  }
+});
+
+Deno.test("a connection without a valid nickname is closed with a reason after --register-timeout", async () => {
+  await using server = startServer({ limits: { registerTimeout: 1 } });
+  const port = server.address.port;
+  await using silent = await LineClient.connect(port);
+  await using trying = await LineClient.connect(port);
+  await trying.waitFor("Enter your nickname");
+  await trying.send("/bad");
+  await trying.waitFor("Please choose another nickname:");
+  await using member = await joinPlain(port, "member");
+  for (const client of [silent, trying]) {
+    equal(
+      unstamped(await client.waitFor("Disconnected:", 4000)),
+      "Disconnected: No valid nickname was chosen within 1 seconds.",
+    );
+    await client.waitForClose();
+  }
+  // The registered member is not affected by the timer.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  await member.send("still here");
+  await member.waitFor("member: still here");
+});
+
+Deno.test("200 idle connections do not delay a newcomer, and all of them time out", async () => {
+  await using server = startServer({ limits: { registerTimeout: 2 } });
+  const port = server.address.port;
+  const idle: LineClient[] = [];
+  try {
+    for (let i = 0; i < 200; i++) idle.push(await LineClient.connect(port));
+    const started = Date.now();
+    await using newcomer = await joinPlain(port, "newcomer");
+    assert(Date.now() - started < 1500, `join took ${Date.now() - started} ms`);
+    await Promise.all(idle.map((client) => client.waitForClose(6000)));
+    await newcomer.send("alone again");
+    await newcomer.waitFor("newcomer: alone again");
+    equal(server.connectionCount, 1);
+  } finally {
+    await Promise.all(idle.map((client) => client.close()));
+  }
+});
+
+Deno.test("--max-per-ip refuses the connection over the cap with a one-line reason", async () => {
+  await using server = startServer({ limits: { maxPerIp: 3 }, exemptLoopback: false });
+  const port = server.address.port;
+  const clients = [await LineClient.connect(port), await LineClient.connect(port)];
+  try {
+    clients.push(await joinPlain(port, "third"));
+    const refused = await LineClient.connect(port);
+    clients.push(refused);
+    equal(await refused.readLine(), "Too many connections from your address (at most 3).");
+    await refused.waitForClose();
+    // Closing one frees a place.
+    await clients[0].close();
+    const deadline = Date.now() + 3000;
+    while (server.connectionCount > 2 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const again = await joinPlain(port, "again");
+    clients.push(again);
+  } finally {
+    await Promise.all(clients.map((client) => client.close()));
+  }
+});
+
+Deno.test("loopback is exempt from --max-per-ip by default", async () => {
+  await using server = startServer({ limits: { maxPerIp: 2 } });
+  const port = server.address.port;
+  const clients: LineClient[] = [];
+  try {
+    for (let i = 0; i < 4; i++) clients.push(await joinPlain(port, `m${i}`));
+  } finally {
+    await Promise.all(clients.map((client) => client.close()));
+  }
+});
+
+Deno.test("--max-connections refuses the connection over the cap with a one-line reason", async () => {
+  await using server = startServer({ limits: { maxConnections: 2 } });
+  const port = server.address.port;
+  await using a = await joinPlain(port, "a");
+  await using _b = await LineClient.connect(port);
+  await using refused = await LineClient.connect(port);
+  equal(await refused.readLine(), "The server is full; try again later.");
+  await refused.waitForClose();
+  await a.send("fine");
+  await a.waitFor("a: fine");
+});
+
+Deno.test("30 members reset mid-session, one half-closes: all are cleaned up and announced, nothing throws", async () => {
+  const uncaught = watchUncaught();
+  try {
+    await using server = startServer();
+    const port = server.address.port;
+    await using watcher = await joinPlain(port, "watcher");
+    // Raw connections that never read: closing with unread bytes pending makes Linux send RST.
+    const resetters: Deno.TcpConn[] = [];
+    for (let i = 0; i < 30; i++) {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      resetters.push(conn);
+      await conn.write(encoder.encode(`r${i}\n`));
+      await watcher.waitFor(`* r${i} joined the chat.`);
+    }
+    // Mid-session: half of them are saying something as they go.
+    await Promise.all(
+      resetters.map((conn, i) => i % 2 ? conn.write(encoder.encode(`bye from r${i}\n`)) : 0),
+    );
+    await watcher.waitFor("r29: bye from r29");
+    for (const conn of resetters) conn.close();
+
+    const left = new Set<string>();
+    while (left.size < 30) {
+      const line = await watcher.waitFor(/ left the chat/, 5000);
+      left.add(/\* (r\d+) left the chat \(disconnected\)\./.exec(line)![1]);
+    }
+
+    // Half-close: the server sees end of input and cleans the member up.
+    const half = await joinPlain(port, "half");
+    await watcher.waitFor("* half joined the chat.");
+    await half.conn.closeWrite();
+    await watcher.waitFor("* half left the chat (disconnected).");
+    await half.close();
+
+    // The server keeps writing to whoever is left, and the room still works.
+    await using late = await joinPlain(port, "late");
+    await late.send("/user");
+    equal(unstamped(await late.waitFor("Users in chat")), "Users in chat: watcher (owner), late");
+    equal(server.room.size, 2);
+    equal(server.connectionCount, 2);
+  } finally {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    uncaught.stop();
+  }
+  assertEquals(uncaught.problems, []);
+});
+
+Deno.test("the owner vanishing abruptly hands ownership to the longest-present member", async () => {
+  await using server = startServer();
+  const port = server.address.port;
+  const owner = await Deno.connect({ hostname: "127.0.0.1", port });
+  await owner.write(encoder.encode("boss\n"));
+  await using second = await joinPlain(port, "second");
+  await using third = await joinPlain(port, "third");
+  await second.waitFor("* third joined the chat.");
+  owner.close();
+  await second.waitFor("* boss left the chat (disconnected).");
+  await third.waitFor("* second is now the room owner.");
+  await second.send("/kick third");
+  await third.waitFor("You have been kicked from the chat.");
+});
+
+Deno.test("random bytes from several clients: the server survives and others still chat", async () => {
+  const seed = Number(Deno.env.get("FUZZ_SEED") ?? Date.now() % 1_000_000);
+  const uncaught = watchUncaught();
+  try {
+    await using server = startServer({ limits: { maxLineBytes: 512, rate: 0 } });
+    const port = server.address.port;
+    await using alice = await joinPlain(port, "alice");
+    await using bob = await joinPlain(port, "bob");
+    await alice.waitFor("* bob joined the chat.");
+    const random = prng(seed);
+    const alphabet = [0x0a, 0x0d, 0x1b, 0x2f, 0x5b, 0x7b, 0x22, 0xff, 0xc3, 0xe2, 0x00, 0x7f];
+    const fuzzers = await Promise.all(
+      Array.from({ length: 6 }, () => LineClient.connect(port)),
+    );
+    try {
+      await Promise.all(fuzzers.map(async (fuzzer, index) => {
+        if (index % 2 === 0) await fuzzer.send(index === 0 ? "CHAT/1 json" : `fuzz${index}`);
+        for (let round = 0; round < 60; round++) {
+          const bytes = new Uint8Array(Math.floor(random() * (random() < 0.1 ? 3000 : 200)));
+          for (let i = 0; i < bytes.length; i++) {
+            bytes[i] = random() < 0.3
+              ? alphabet[Math.floor(random() * alphabet.length)]
+              : Math.floor(random() * 256);
+          }
+          try {
+            await writeAll(fuzzer.conn, bytes);
+          } catch {
+            return; // The server may have closed it (e.g. a fuzzed /quit).
+          }
+        }
+      }));
+      await alice.send("are you there?");
+      await bob.waitFor("alice: are you there?", 5000);
+      await bob.send("yes");
+      await alice.waitFor("bob: yes", 5000);
+    } catch (error) {
+      throw new Error(`Fuzz failed with FUZZ_SEED=${seed}: ${(error as Error).message}`);
+    } finally {
+      await Promise.all(fuzzers.map((fuzzer) => fuzzer.close()));
+    }
+  } finally {
+    uncaught.stop();
+  }
+  assertEquals(uncaught.problems, [], `FUZZ_SEED=${seed}`);
+});

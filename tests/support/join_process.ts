@@ -1,0 +1,112 @@
+/**
+ * Test support: the real `chat join` process with piped stdin and stdout,
+ * read line by line with deadlines.
+ */
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+
+export class JoinProcess implements AsyncDisposable {
+  readonly child: Deno.ChildProcess;
+  #writer: WritableStreamDefaultWriter<Uint8Array>;
+  #lines: string[] = [];
+  #all: string[] = [];
+  #waiters: (() => void)[] = [];
+  #ended = false;
+  #reading: Promise<void>;
+  #stderr: Promise<string>;
+
+  constructor(args: string[], env: Record<string, string> = {}) {
+    this.child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", MAIN, "join", ...args],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1", ...env },
+    }).spawn();
+    this.#writer = this.child.stdin.getWriter();
+    this.#reading = this.#read();
+    this.#stderr = new Response(this.child.stderr).text();
+  }
+
+  async #read(): Promise<void> {
+    const decoder = this.child.stdout.pipeThrough(new TextDecoderStream());
+    let buffered = "";
+    for await (const text of decoder) {
+      buffered += text;
+      let newline: number;
+      while ((newline = buffered.indexOf("\n")) !== -1) {
+        const line = buffered.slice(0, newline);
+        this.#lines.push(line);
+        this.#all.push(line);
+        buffered = buffered.slice(newline + 1);
+      }
+      for (const wake of this.#waiters.splice(0)) wake();
+    }
+    this.#ended = true;
+    for (const wake of this.#waiters.splice(0)) wake();
+  }
+
+  /** Everything printed so far. */
+  get output(): string[] {
+    return this.#all;
+  }
+
+  async type(line: string): Promise<void> {
+    await this.#writer.write(new TextEncoder().encode(`${line}\n`));
+  }
+
+  async closeStdin(): Promise<void> {
+    await this.#writer.close().catch(() => {});
+  }
+
+  /** Reads printed lines until one matches; fails after `timeoutMs`. */
+  async waitFor(match: string | RegExp, timeoutMs = 5000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    while (true) {
+      const line = this.#lines.shift();
+      if (line !== undefined) {
+        if (typeof match === "string" ? line.includes(match) : match.test(line)) return line;
+        continue;
+      }
+      if (this.#ended) {
+        throw new Error(`Process ended before ${match}. Output: ${this.#all.join(" | ")}`);
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new Error(`No ${match} within ${timeoutMs} ms. Output: ${this.#all.join(" | ")}`);
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.#waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** Waits for the process to exit (killing it after `timeoutMs`); returns its exit code. */
+  async exitCode(timeoutMs = 5000): Promise<number> {
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), timeoutMs);
+    const status = await this.child.status;
+    clearTimeout(timer);
+    await this.#reading;
+    await this.#stderr;
+    return status.code;
+  }
+
+  stderr(): Promise<string> {
+    return this.#stderr;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.closeStdin();
+    try {
+      this.child.kill("SIGKILL");
+    } catch {
+      // Already exited.
+    }
+    await this.child.status;
+    await this.#reading;
+    await this.#stderr;
+  }
+}
