@@ -16,7 +16,7 @@ export class Fanout implements Outbox {
   #observe: (event: ServerEvent) => void;
 
   /**
-   * `observe` sees every broadcast except chat messages (joins, leaves,
+   * `observe` sees every broadcast except chat and scheduled messages (joins, leaves,
    * kicks, renames), which is what the server log records.
    */
   constructor(
@@ -46,7 +46,7 @@ export class Fanout implements Outbox {
   }
 
   broadcast(event: ServerEvent): void {
-    if (event.type !== "message") this.#observe(event);
+    if (event.type !== "message" && event.type !== "scheduled") this.#observe(event);
     let plain: Uint8Array | undefined;
     let json: Uint8Array | undefined;
     for (const connection of this.#members) {
