@@ -107,6 +107,12 @@ export class KeyDecoder {
   #sequence = "";
   /** Bytes of the paste end marker matched so far, held back until it is certain. */
   #pasteEndMatched = 0;
+  /**
+   * True when a chunk ended right after an ESC. Terminals send a whole escape
+   * sequence in one write, so that ESC was most likely the Escape key alone,
+   * and the next character must still be typed rather than read as Alt-key.
+   */
+  #escapeEndedChunk = false;
   /** True right after a CR, so that the LF of a CR LF pair is not a second Enter. */
   #afterCarriageReturn = false;
   /** Printable bytes waiting to be decoded into one text key. */
@@ -119,6 +125,7 @@ export class KeyDecoder {
     for (const byte of chunk) this.#feed(byte);
     // A multi-byte character may continue in the next chunk: decode in stream mode.
     this.#flushText(true);
+    this.#escapeEndedChunk = this.#state === "escape";
     const keys = this.#keys;
     this.#keys = [];
     return keys;
@@ -170,11 +177,15 @@ export class KeyDecoder {
 
   #escape(byte: number, afterCarriageReturn: boolean): void {
     this.#state = "ground";
+    const loneEscape = this.#escapeEndedChunk;
+    this.#escapeEndedChunk = false;
     if (byte === 0x5b) { // [
       this.#state = "csi";
       this.#sequence = "";
     } else if (byte === 0x4f) { // O
       this.#state = "ss3";
+    } else if (loneEscape) {
+      this.#ground(byte, afterCarriageReturn);
     } else if (byte === 0x7f || byte === 0x08) {
       this.#emit({ type: "kill-word" }); // Alt-Backspace
     } else if (byte === 0x62) {

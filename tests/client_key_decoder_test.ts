@@ -154,3 +154,9 @@ Deno.test("KeyDecoder keeps pasted text that only starts like the end marker", (
 Deno.test("KeyDecoder strips C1 controls and bidi overrides from typed text", () => {
   assert.deepEqual(decode("a\u0085b\u202ec"), [{ type: "text", text: "abc" }]);
 });
+
+Deno.test("KeyDecoder still types the character after a lone Escape key press", () => {
+  assert.deepEqual(decode("\x1b", "h"), [{ type: "text", text: "h" }]);
+  assert.deepEqual(decode("\x1b", "\x1b[D"), [{ type: "left" }]);
+  assert.deepEqual(decode("\x1bh"), [], "ESC h in one chunk is Alt-H, swallowed");
+});
