@@ -33,7 +33,12 @@ const NICK_CHARS = /^[\p{L}\p{M}\p{N}_.\-]+$/u;
 
 /** Why a nickname is not acceptable, or null when it is. */
 export function nicknameProblem(nick: string): string | null {
-  const shown = JSON.stringify(nick);
+  // JSON.stringify escapes C0 but leaves DEL, C1 and bidi controls raw; the
+  // refusal goes back to a terminal, so escape those too.
+  const shown = JSON.stringify(nick).replace(
+    /[\u007F-\u009F\u202A-\u202E\u2066-\u2069]/g,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
   if (nick.length === 0) return "A nickname cannot be empty.";
   if (nick.startsWith("/")) return `Nickname ${shown} cannot start with "/".`;
   if (/\s/u.test(nick)) return `Nickname ${shown} cannot contain spaces.`;

@@ -22,6 +22,8 @@ export interface ChatServerOptions extends RoomOptions {
   log?: LogSink;
   /** How often the scheduler looks for due messages, in ms. */
   tickMs?: number;
+  /** Whether loopback addresses skip the per-IP cap (default true; tests turn it off). */
+  exemptLoopback?: boolean;
 }
 
 /** How long shutdown waits for queued output to reach slow clients. */
@@ -40,10 +42,12 @@ export class ChatServer {
   #acceptLoop: Promise<void>;
   #stopping = false;
   #sessionHost: SessionHost;
+  #exemptLoopback: boolean;
 
   constructor(options: ChatServerOptions = {}) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.#log = options.log ?? (() => {});
+    this.#exemptLoopback = options.exemptLoopback ?? true;
     this.#fanout = new Fanout(
       (connection) => this.#closeSoon(connection),
       (event) => {
@@ -124,7 +128,7 @@ export class ChatServer {
       return { limit: "max-connections", text: "The server is full; try again later." };
     }
     const fromIp = this.#perIp.get(ip) ?? 0;
-    if (!isLoopback(ip) && fromIp >= this.limits.maxPerIp) {
+    if (!(this.#exemptLoopback && isLoopback(ip)) && fromIp >= this.limits.maxPerIp) {
       return {
         limit: "max-per-ip",
         text: `Too many connections from your address (at most ${this.limits.maxPerIp}).`,

@@ -238,9 +238,11 @@ Deno.test("escape sequences, controls, C1 and bidi overrides never reach another
 
   await alice.send(`/whisper bob \x1b[2Jsecret\u202E`);
   await bob.waitFor("secret");
+  // Commands are sanitized like messages, so the override is gone before /rename sees it.
   await alice.send("/rename \u202Eevil");
-  await alice.waitFor("cannot contain control or format characters");
+  await bob.waitFor('to "evil".');
   await alice.send(`/kick bob\x1b[K`);
+  await bob.waitFor("You have been kicked from the chat.");
   assertEquals(unsafeBytes(bob.bytes), []);
 });
 
@@ -254,8 +256,8 @@ Deno.test("nicknames with controls, C1 or bidi characters are refused without ec
     await client.waitFor("Enter your nickname");
     await client.send(nick);
     await client.waitFor("Please choose another nickname:");
-    assertEquals(unsafeBytes(client.bytes), [], JSON.stringify(nick));
-    assert(!client.text.includes("Welcome"), JSON.stringify(nick));
+    assertEquals(unsafeBytes(client.bytes), [], JSON.stringify(client.text));
+    assert(!client.text.includes("Welcome, "), JSON.stringify(nick));
   }
 });
 
