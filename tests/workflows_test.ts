@@ -104,9 +104,19 @@ function denoVersions(doc: Doc): string[] {
     .map((step) => String((step.with as Doc | undefined)?.["deno-version"]));
 }
 
-/** The version in `.ci/run`'s `npm install -g deno@X.Y.Z` line. */
+/**
+ * The Deno version `.ci/run` installs with `npm install -g deno@X.Y.Z`, where
+ * the version may also be a shell variable (`deno@${DENO_VERSION}`) set on
+ * its own line (`DENO_VERSION=2.9.6`).
+ */
 export function ciRunDenoVersion(script: string): string | null {
-  return script.match(/npm install -g deno@(\d+\.\d+\.\d+)\b/)?.[1] ?? null;
+  const install = script.match(/npm install -g ["']?deno@([^"'\s]+)/)?.[1];
+  if (install === undefined) return null;
+  const variable = install.match(/^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$/)?.[1];
+  const version = variable === undefined ? install : script.match(
+    new RegExp(`^\\s*(?:export\\s+)?${variable}=["']?([^"'\\s]+)`, "m"),
+  )?.[1];
+  return version !== undefined && /^\d+\.\d+\.\d+$/.test(version) ? version : null;
 }
 
 Deno.test("workflowProblems() accepts a minimal valid workflow", () => {
@@ -149,6 +159,14 @@ Deno.test("ciRunDenoVersion() finds the pinned version or nothing", () => {
     ciRunDenoVersion("set -e\nnpm install -g deno@2.9.6\ndeno task test\n"),
     "2.9.6",
   );
+  assertEquals(
+    ciRunDenoVersion(
+      'DENO_VERSION=2.9.6\nif x; then\n  npm install -g "deno@${DENO_VERSION}"\nfi\n',
+    ),
+    "2.9.6",
+  );
+  assertEquals(ciRunDenoVersion("V=2.9.7\nnpm install -g deno@$V\n"), "2.9.7");
+  assertEquals(ciRunDenoVersion("npm install -g deno@$UNSET\n"), null);
   assertEquals(ciRunDenoVersion("npm install -g deno\n"), null);
 });
 
@@ -191,7 +209,7 @@ Deno.test("every workflow pins the Deno version that .ci/run installs", async ()
     throw new Error(`Cannot read .ci/run to compare Deno versions: ${error}`);
   }
   const pinned = ciRunDenoVersion(script);
-  assert(pinned, `.ci/run has no "npm install -g deno@X.Y.Z" line`);
+  assert(pinned, `.ci/run installs no "deno@X.Y.Z" with npm install -g`);
   for (const name of ["ci.yml", "release.yml"]) {
     const versions = denoVersions(await readWorkflow(name));
     assert(versions.length > 0, `${name} never sets up Deno`);
