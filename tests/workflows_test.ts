@@ -443,14 +443,27 @@ Deno.test("chat --version and --help work with only the runtime permissions", as
   }
 });
 
+/** Deno's cache directory, so a child with another HOME still finds its npm packages. */
+async function denoDir(): Promise<string> {
+  const { stdout } = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json"],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  return JSON.parse(new TextDecoder().decode(stdout)).denoDir;
+}
+
 Deno.test("chat serve starts and stores data with only the runtime permissions", async () => {
   const home = await Deno.makeTempDir({ prefix: "chat_perm_" });
+  const cache = await denoDir();
   try {
     const cases: [string, string[], Record<string, string>][] = [
       ["--data", ["--data", `${home}/explicit/chat.db`], {}],
       // Empty XDG_DATA_HOME counts as unset, so this exercises HOME (or
       // LOCALAPPDATA on Windows) and never touches the real user's data.
       ["default data directory", [], {
+        DENO_DIR: cache,
         HOME: home,
         XDG_DATA_HOME: "",
         LOCALAPPDATA: home,
@@ -475,6 +488,11 @@ Deno.test("chat serve starts and stores data with only the runtime permissions",
       await child.status;
       assert(seen.includes('"event":"listening"'), `${label}: server did not start: ${seen}`);
       assert(!seen.includes("NotCapable"), `${label}: ${seen}`);
+    }
+    // Both runs created their database: read/write and env permissions sufficed.
+    const defaultPath = Deno.build.os === "windows" ? "chat/chat.db" : ".local/share/chat/chat.db";
+    for (const path of ["explicit/chat.db", defaultPath]) {
+      assert((await Deno.stat(`${home}/${path}`)).isFile, `${path} was not created`);
     }
   } finally {
     await Deno.remove(home, { recursive: true });
