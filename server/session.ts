@@ -104,7 +104,7 @@ export class Session {
     } else if (verdict === "drop") {
       if (this.#flood.dropped === 1) {
         this.#error(
-          `You are sending too fast; slow down. Lines beyond ${this.#host.limits.rate} per second are being dropped.`,
+          `You are sending too fast; slow down. ${this.#flood.backlogSize} lines are waiting to be sent (at most ${this.#host.limits.rate} a second); further lines are being dropped.`,
         );
         this.#host.log("info", "limit", { id: this.#connection.id, limit: "rate" });
       }
