@@ -1,0 +1,74 @@
+/**
+ * A member who never reads: everyone else keeps chatting without delay, and
+ * once its bounded outbox fills the server disconnects it with a reason.
+ */
+import { equal, ok as assert } from "node:assert/strict";
+import { joinPlain, type LineClient, startServer } from "./support/test_server.ts";
+
+const OUTBOX_BYTES = 64 * 1024;
+const TALKERS = 40;
+/** Rounds are bounded: 40 talkers x 1 KB x 150 rounds is 6 MB towards the non-reader. */
+const MAX_ROUNDS = 150;
+
+Deno.test("a member that never reads is disconnected as too slow while 40 others keep talking", async () => {
+  const disconnects: Record<string, unknown>[] = [];
+  await using server = startServer({
+    limits: { outboxBytes: OUTBOX_BYTES, rate: 0 },
+    log: (_level, event, fields) => {
+      if (event === "disconnect" && fields.reason) disconnects.push(fields);
+    },
+  });
+  const port = server.address.port;
+  const talkers: LineClient[] = [];
+  const slow = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    for (let i = 0; i < TALKERS; i++) talkers.push(await joinPlain(port, `t${i}`));
+    await slow.write(new TextEncoder().encode("slow\n"));
+    const observer = talkers[0];
+    await observer.waitFor("* slow joined the chat.");
+
+    const padding = "x".repeat(1000);
+    let slowLeftAt = -1;
+    let slowestRoundMs = 0;
+    for (
+      let round = 0;
+      round < MAX_ROUNDS && (slowLeftAt === -1 || round < slowLeftAt + 3);
+      round++
+    ) {
+      const started = Date.now();
+      await Promise.all(talkers.map((talker, i) => talker.send(`r${round} t${i} ${padding}`)));
+      // Every talker's line of this round reaches the observer, promptly.
+      let seen = 0;
+      while (seen < TALKERS) {
+        const line = await observer.readLine(5000);
+        if (line.includes(`: r${round} t`)) seen++;
+        if (line.includes("* slow left the chat")) {
+          equal(
+            line.replace(/^\[\d\d:\d\d\] /, ""),
+            `* slow left the chat (Too slow: more than ${OUTBOX_BYTES} bytes of messages were waiting for you.).`,
+          );
+          slowLeftAt = round;
+        }
+      }
+      slowestRoundMs = Math.max(slowestRoundMs, Date.now() - started);
+      // The others read everything too; drop what they got so the test's memory stays flat.
+      for (const talker of talkers.slice(1)) await talker.collect(0);
+    }
+    assert(slowLeftAt !== -1, `the non-reader was never disconnected in ${MAX_ROUNDS} rounds`);
+    assert(slowestRoundMs < 5000, `a round took ${slowestRoundMs} ms`);
+    equal(disconnects.length, 1);
+    equal(disconnects[0].nick, "slow");
+    equal(server.room.size, TALKERS);
+    // Its socket is closed: reading drains what the kernel held, then ends.
+    const buffer = new Uint8Array(64 * 1024);
+    const deadline = Date.now() + 5000;
+    while ((await slow.read(buffer)) !== null) {
+      assert(Date.now() < deadline, "the non-reader's socket was never closed");
+    }
+  } finally {
+    try {
+      slow.close();
+    } catch { /* closed */ }
+    await Promise.all(talkers.map((talker) => talker.close()));
+  }
+});
