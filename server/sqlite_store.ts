@@ -1,0 +1,282 @@
+/**
+ * The room's store in one SQLite file (`node:sqlite`): the conversation log,
+ * pending schedules and notes for absent authors, so history, schedules and
+ * resume survive a restart or a `kill -9`.
+ *
+ * Why SQLite through `node:sqlite` and not `Deno.openKv`: the room core calls
+ * its store synchronously and `DatabaseSync` is synchronous; history and
+ * resume are range queries by `seq`, which SQL answers with an index; the
+ * whole room is one file an operator can copy; and WAL keeps a commit to a
+ * few microseconds.
+ *
+ * Durability: WAL with `synchronous=NORMAL`. Every `appendEvent` is its own
+ * committed transaction before the room delivers the event to anyone, and a
+ * WAL commit has reached the operating system (a `write()` to the -wal file)
+ * when it returns. So a message any member has received survives the server
+ * process being killed, SIGKILL included. Only a power loss or kernel crash
+ * can lose the last commits, which `synchronous=FULL` (an fsync per message)
+ * would prevent at many times the cost; see docs/storage.md for figures.
+ */
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { ConversationEvent } from "../protocol/events.ts";
+import type { RoomStore, Schedule } from "./store.ts";
+
+/**
+ * The first schema (user_version 1), kept verbatim so the migration path
+ * from a version-1 file stays tested. Never edit it; add a migration.
+ */
+export const SCHEMA_V1 = `
+CREATE TABLE events (
+  seq INTEGER PRIMARY KEY,
+  type TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  body TEXT NOT NULL
+);
+CREATE TABLE schedules (
+  id INTEGER PRIMARY KEY,
+  due INTEGER NOT NULL,
+  author TEXT NOT NULL,
+  author_key TEXT NOT NULL,
+  text TEXT NOT NULL
+);
+CREATE TABLE counters (
+  name TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+);
+`;
+
+/**
+ * `MIGRATIONS[n]` takes a file from user_version n to n + 1. Version 2
+ * stores notes for absent authors (version 1 kept them in memory, so a
+ * "your scheduled message was dropped" note was lost on restart).
+ *
+ * There is deliberately no index on `events.type`: history reads the newest
+ * rows backwards by `seq` (the rowid) and stops after `--history` messages,
+ * while an index would be a second B-tree page written on every message,
+ * measured at nearly twice the cost of an append.
+ */
+const MIGRATIONS: readonly string[] = [
+  SCHEMA_V1,
+  `
+CREATE TABLE notes (
+  id INTEGER PRIMARY KEY,
+  nick_key TEXT NOT NULL,
+  text TEXT NOT NULL
+);
+CREATE INDEX notes_by_nick ON notes (nick_key, id);
+`,
+];
+
+/** The schema version this code writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Conversation events kept; older ones are pruned (history and resume need far fewer). */
+const DEFAULT_KEEP_EVENTS = 100_000;
+/** Pruning runs once per this many appends, so its cost is spread thin. */
+const PRUNE_EVERY = 1000;
+
+export interface SqliteStoreOptions {
+  /** Conversation events to keep; older ones are deleted. */
+  keepEvents?: number;
+  /** `NORMAL` (the default) or `FULL`, for measuring; see the module doc. */
+  synchronous?: "NORMAL" | "FULL";
+}
+
+/** The data file could not be opened or is not ours. */
+export class StoreOpenError extends Error {
+  override name = "StoreOpenError";
+}
+
+export class SqliteStore implements RoomStore {
+  readonly path: string;
+  #db: DatabaseSync;
+  #keepEvents: number;
+  #lastSeq: number;
+  #sincePrune = 0;
+  #closed = false;
+  #insertEvent: StatementSync;
+  #recent: StatementSync;
+  #oldestSeq: StatementSync;
+  #after: StatementSync;
+  #prune: StatementSync;
+  #saveSchedule: StatementSync;
+  #bumpScheduleId: StatementSync;
+  #deleteSchedule: StatementSync;
+  #loadSchedules: StatementSync;
+  #lastScheduleId: StatementSync;
+  #addNote: StatementSync;
+  #notesFor: StatementSync;
+  #deleteNotes: StatementSync;
+
+  /** Opens (creating if needed) the file at `path` and migrates it forward. */
+  constructor(path: string, options: SqliteStoreOptions = {}) {
+    this.path = path;
+    this.#keepEvents = options.keepEvents ?? DEFAULT_KEEP_EVENTS;
+    try {
+      this.#db = new DatabaseSync(path);
+    } catch (error) {
+      throw new StoreOpenError(`Cannot open data file "${path}": ${messageOf(error)}`);
+    }
+    try {
+      this.#configure(options.synchronous ?? "NORMAL");
+      migrate(this.#db, path);
+    } catch (error) {
+      this.#db.close();
+      if (error instanceof StoreOpenError) throw error;
+      const locked = /locked|busy/i.test(messageOf(error));
+      throw new StoreOpenError(
+        locked
+          ? `Data file "${path}" is in use by another chat server.`
+          : `Cannot use data file "${path}": ${messageOf(error)}`,
+      );
+    }
+    const db = this.#db;
+    this.#insertEvent = db.prepare("INSERT INTO events (seq, type, at, body) VALUES (?, ?, ?, ?)");
+    this.#recent = db.prepare(
+      "SELECT body FROM events WHERE type IN ('message', 'scheduled') ORDER BY seq DESC LIMIT ?",
+    );
+    this.#oldestSeq = db.prepare("SELECT min(seq) AS seq FROM events");
+    this.#after = db.prepare("SELECT body FROM events WHERE seq > ? ORDER BY seq");
+    this.#prune = db.prepare("DELETE FROM events WHERE seq <= ?");
+    this.#saveSchedule = db.prepare(
+      "INSERT OR REPLACE INTO schedules (id, due, author, author_key, text) VALUES (?, ?, ?, ?, ?)",
+    );
+    this.#bumpScheduleId = db.prepare(
+      `INSERT INTO counters (name, value) VALUES ('last_schedule_id', ?)
+       ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)`,
+    );
+    this.#deleteSchedule = db.prepare("DELETE FROM schedules WHERE id = ?");
+    this.#loadSchedules = db.prepare(
+      "SELECT id, due, author, author_key AS authorKey, text FROM schedules ORDER BY due, id",
+    );
+    this.#lastScheduleId = db.prepare(
+      `SELECT max(
+         coalesce((SELECT value FROM counters WHERE name = 'last_schedule_id'), 0),
+         coalesce((SELECT max(id) FROM schedules), 0)
+       ) AS id`,
+    );
+    this.#addNote = db.prepare("INSERT INTO notes (nick_key, text) VALUES (?, ?)");
+    this.#notesFor = db.prepare("SELECT text FROM notes WHERE nick_key = ? ORDER BY id");
+    this.#deleteNotes = db.prepare("DELETE FROM notes WHERE nick_key = ?");
+    const row = db.prepare("SELECT coalesce(max(seq), 0) AS seq FROM events").get();
+    this.#lastSeq = Number(row?.seq ?? 0);
+  }
+
+  #configure(synchronous: "NORMAL" | "FULL"): void {
+    // Exclusive locking: the first write below takes the file's lock and keeps
+    // it, so a second server on the same file fails at start instead of
+    // interleaving sequence numbers. It also lets WAL skip the shared-memory file.
+    this.#db.exec("PRAGMA locking_mode = EXCLUSIVE");
+    this.#db.exec("PRAGMA journal_mode = WAL");
+    this.#db.exec(`PRAGMA synchronous = ${synchronous}`);
+  }
+
+  appendEvent(event: ConversationEvent): void {
+    this.#insertEvent.run(event.seq, event.type, event.at, JSON.stringify(event));
+    this.#lastSeq = event.seq;
+    if (++this.#sincePrune >= PRUNE_EVERY) {
+      this.#sincePrune = 0;
+      if (this.#lastSeq > this.#keepEvents) this.#prune.run(this.#lastSeq - this.#keepEvents);
+    }
+  }
+
+  recentMessages(limit: number): ConversationEvent[] {
+    if (limit <= 0) return [];
+    const rows = this.#recent.all(limit) as { body: string }[];
+    return rows.reverse().map((row) => JSON.parse(row.body));
+  }
+
+  eventsAfter(afterSeq: number): ConversationEvent[] | null {
+    if (afterSeq >= this.#lastSeq) return [];
+    const oldest = Number(this.#oldestSeq.get()?.seq ?? this.#lastSeq + 1);
+    if (oldest > afterSeq + 1) return null;
+    const rows = this.#after.all(afterSeq) as { body: string }[];
+    return rows.map((row) => JSON.parse(row.body));
+  }
+
+  lastSeq(): number {
+    return this.#lastSeq;
+  }
+
+  saveSchedule(schedule: Schedule): void {
+    // One transaction, so a kill between the two writes cannot leave a
+    // schedule whose id the counter does not cover.
+    this.#db.exec("BEGIN");
+    try {
+      const { id, due, author, authorKey, text } = schedule;
+      this.#saveSchedule.run(id, due, author, authorKey, text);
+      this.#bumpScheduleId.run(id);
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+
+  deleteSchedule(id: number): void {
+    this.#deleteSchedule.run(id);
+  }
+
+  loadSchedules(): Schedule[] {
+    return (this.#loadSchedules.all() as unknown as Schedule[]).map((row) => ({ ...row }));
+  }
+
+  lastScheduleId(): number {
+    return Number(this.#lastScheduleId.get()?.id ?? 0);
+  }
+
+  addNote(nickKey: string, text: string): void {
+    this.#addNote.run(nickKey, text);
+  }
+
+  takeNotes(nickKey: string): string[] {
+    const rows = this.#notesFor.all(nickKey) as { text: string }[];
+    if (rows.length > 0) this.#deleteNotes.run(nickKey);
+    return rows.map((row) => row.text);
+  }
+
+  /** Closes the file; SQLite checkpoints the WAL into it. Safe to call twice. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#db.close();
+  }
+}
+
+/** Brings the file to SCHEMA_VERSION, one migration per transaction. */
+function migrate(db: DatabaseSync, path: string): void {
+  let version = userVersion(db);
+  if (version > SCHEMA_VERSION) {
+    throw new StoreOpenError(
+      `Data file "${path}" has schema version ${version}, newer than this chat ` +
+        `understands (${SCHEMA_VERSION}); upgrade chat or use another --data file.`,
+    );
+  }
+  while (version < SCHEMA_VERSION) {
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      db.exec(MIGRATIONS[version]);
+      db.exec(`PRAGMA user_version = ${version + 1}`);
+      db.exec("COMMIT");
+    } catch (error) {
+      db.exec("ROLLBACK");
+      throw error;
+    }
+    version++;
+  }
+  if (version === SCHEMA_VERSION) {
+    // Take the write lock now even when nothing needed migrating, so a second
+    // server on the same file is refused at start.
+    db.exec("BEGIN IMMEDIATE");
+    db.exec("COMMIT");
+  }
+}
+
+/** The file's `PRAGMA user_version`: 0 for a new file. */
+export function userVersion(db: DatabaseSync): number {
+  return Number(db.prepare("PRAGMA user_version").get()?.user_version ?? 0);
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

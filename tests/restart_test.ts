@@ -1,0 +1,227 @@
+/**
+ * Restarts of a real `chat serve` process on one data file: what members saw
+ * (messages, history, schedules) survives a clean stop and a SIGKILL, and
+ * schedules that fell due while it was down are settled on start.
+ */
+import { deepEqual as assertEquals, equal, match, ok } from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import type { ServerEvent } from "../protocol/events.ts";
+import { SqliteStore } from "../server/sqlite_store.ts";
+import { joinJson, joinPlain, type JsonClient } from "./support/test_server.ts";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
+/** `chat serve` on 127.0.0.1, port 0, with its data at `dataPath`. */
+class ServerProcess implements AsyncDisposable {
+  readonly child: Deno.ChildProcess;
+  readonly port: number;
+  readonly #stderr: Promise<string>;
+
+  private constructor(child: Deno.ChildProcess, port: number, stderr: Promise<string>) {
+    this.child = child;
+    this.port = port;
+    this.#stderr = stderr;
+  }
+
+  static async start(dataPath: string): Promise<ServerProcess> {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        MAIN,
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--data",
+        dataPath,
+        "--rate",
+        "0",
+      ],
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).spawn();
+    const port = Promise.withResolvers<number>();
+    // Keep draining stderr for the whole life of the process, so it never blocks.
+    const stderr = (async () => {
+      let text = "";
+      for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+        text += chunk;
+        const found = /listening address=127\.0\.0\.1:(\d+)/.exec(text);
+        if (found) port.resolve(Number(found[1]));
+      }
+      port.reject(new Error(`The server exited before listening:\n${text}`));
+      return text;
+    })();
+    const timer = setTimeout(
+      () => port.reject(new Error("The server did not listen in 20 s.")),
+      20_000,
+    );
+    try {
+      return new ServerProcess(child, await port.promise, stderr);
+    } catch (error) {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already gone */ }
+      await child.status;
+      await stderr;
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Sends `signal` and waits for the process to end; returns its exit code and log. */
+  async stop(signal: Deno.Signal = "SIGTERM"): Promise<{ code: number; log: string }> {
+    try {
+      this.child.kill(signal);
+    } catch { /* already gone */ }
+    const status = await this.child.status;
+    return { code: status.code, log: await this.#stderr };
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop("SIGKILL");
+  }
+}
+
+async function tempDir(): Promise<string & AsyncDisposable> {
+  const path = await Deno.makeTempDir({ prefix: "chat_restart_" });
+  return Object.assign(path, {
+    [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }),
+  }) as string & AsyncDisposable;
+}
+
+/** Events a fresh structured client is sent on joining, up to its own join. */
+async function joinAndReadHistory(
+  port: number,
+  nick: string,
+): Promise<{ client: JsonClient; seq: number; events: ServerEvent[] }> {
+  const { client, welcome } = await joinJson(port, nick);
+  const events: ServerEvent[] = [];
+  for (let i = 0; i < 1000; i++) {
+    const event = await client.next();
+    if (event.type === "join" && event.nick === nick) return { client, seq: welcome.seq, events };
+    events.push(event);
+  }
+  throw new Error("No join event.");
+}
+
+function texts(events: ServerEvent[]): string[] {
+  return events.map((e) => e.type === "message" || e.type === "scheduled" ? e.text : e.type);
+}
+
+Deno.test("messages, history and schedules survive a clean stop (SIGTERM) of a real server", async () => {
+  await using dir = await tempDir();
+  const data = `${dir}/chat.db`;
+  let lastSeq: number;
+  {
+    await using server = await ServerProcess.start(data);
+    const ana = await joinJson(server.port, "ana");
+    await using bob = await joinPlain(server.port, "bob");
+    await ana.client.say("one");
+    await bob.send("/whisper ana secret");
+    await bob.send("two");
+    const two = await ana.client.waitFor((e) => e.type === "message" && e.text === "two");
+    lastSeq = (two as { seq: number }).seq;
+    await ana.client.say("/schedule +10m standup");
+    await ana.client.waitFor((e) => e.type === "schedule_ok");
+    await ana.client.close();
+    const { code, log } = await server.stop("SIGTERM");
+    equal(code, 0, log);
+    match(log, /stopped/);
+  }
+  {
+    await using server = await ServerProcess.start(data);
+    const cy = await joinAndReadHistory(server.port, "cy");
+    ok(cy.seq >= lastSeq, `seq continues: ${cy.seq} after ${lastSeq}`);
+    assertEquals(texts(cy.events), ["one", "two"]);
+    ok(cy.events.every((e) => "history" in e && e.history === true));
+    const ana = await joinAndReadHistory(server.port, "ana");
+    await ana.client.say("/schedules");
+    const listing = await ana.client.waitFor((e) => e.type === "schedules");
+    assertEquals(
+      (listing as Extract<ServerEvent, { type: "schedules" }>).items.map((i) => [i.id, i.text]),
+      [[1, "standup"]],
+    );
+    await ana.client.close();
+    await cy.client.close();
+    equal((await server.stop("SIGTERM")).code, 0);
+  }
+});
+
+Deno.test("a message any member has received survives SIGKILL of the server", async () => {
+  await using dir = await tempDir();
+  const data = `${dir}/chat.db`;
+  {
+    await using server = await ServerProcess.start(data);
+    const ana = await joinJson(server.port, "ana");
+    await ana.client.say("/schedule +1h after the crash");
+    await ana.client.waitFor((e) => e.type === "schedule_ok");
+    for (let i = 1; i <= 50; i++) await ana.client.say(`kept ${i}`);
+    // Once ana has received it, it was stored: the room writes before it delivers.
+    await ana.client.waitFor((e) => e.type === "message" && e.text === "kept 50");
+    const { code } = await server.stop("SIGKILL");
+    ok(code !== 0);
+    await ana.client.close();
+  }
+  {
+    await using server = await ServerProcess.start(data);
+    const bob = await joinAndReadHistory(server.port, "bob");
+    const history = texts(bob.events);
+    equal(history.length, 50);
+    equal(history.at(-1), "kept 50");
+    const ana = await joinAndReadHistory(server.port, "ana");
+    await ana.client.say("/schedules");
+    const listing = await ana.client.waitFor((e) => e.type === "schedules");
+    assertEquals(
+      (listing as Extract<ServerEvent, { type: "schedules" }>).items.map((i) => i.text),
+      ["after the crash"],
+    );
+    await ana.client.close();
+    await bob.client.close();
+    equal((await server.stop("SIGTERM")).code, 0);
+  }
+});
+
+Deno.test("on start a schedule due during the downtime is sent late; one over an hour late is dropped and its author told", async () => {
+  await using dir = await tempDir();
+  const data = `${dir}/chat.db`;
+  new SqliteStore(data).close(); // creates the current schema
+  const db = new DatabaseSync(data);
+  const insert = db.prepare(
+    "INSERT INTO schedules (id, due, author, author_key, text) VALUES (?, ?, ?, ?, ?)",
+  );
+  const now = Date.now();
+  insert.run(1, now - 5 * 60_000, "Ana", "ana", "five minutes late");
+  insert.run(2, now - 2 * 3_600_000, "Ana", "ana", "two hours late");
+  insert.run(3, now + 3_600_000, "Ana", "ana", "not yet");
+  db.close();
+
+  await using server = await ServerProcess.start(data);
+  const bob = await joinAndReadHistory(server.port, "bob");
+  const scheduled = bob.events.filter((e) => e.type === "scheduled");
+  assertEquals(
+    scheduled.map((e) => e.type === "scheduled" && [e.from, e.text, e.late]),
+    [["Ana", "five minutes late", true]],
+  );
+  const ana = await joinAndReadHistory(server.port, "ana");
+  const notices = ana.events.filter((e) => e.type === "notice").map((e) =>
+    (e as { text: string }).text
+  );
+  equal(notices.length, 1, JSON.stringify(ana.events));
+  match(notices[0], /^Your scheduled message #2 for \d\d:\d\d was not sent: the server was down/);
+  ok(notices[0].endsWith("Text: two hours late"));
+  await ana.client.say("/schedules");
+  const listing = await ana.client.waitFor((e) => e.type === "schedules");
+  assertEquals(
+    (listing as Extract<ServerEvent, { type: "schedules" }>).items.map((i) => i.text),
+    ["not yet"],
+  );
+  await ana.client.close();
+  await bob.client.close();
+  equal((await server.stop("SIGTERM")).code, 0);
+});

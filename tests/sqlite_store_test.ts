@@ -1,0 +1,295 @@
+import { deepEqual as assertEquals, equal, match, ok, throws } from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import type { ConversationEvent, ServerEvent } from "../protocol/events.ts";
+import { defaultDataPath, parentDir } from "../server/data_dir.ts";
+import { MemoryStore } from "../server/memory_store.ts";
+import { openStore } from "../server/open_store.ts";
+import { type MemberId, type Outbox, Room } from "../server/room.ts";
+import {
+  SCHEMA_V1,
+  SCHEMA_VERSION,
+  SqliteStore,
+  StoreOpenError,
+  userVersion,
+} from "../server/sqlite_store.ts";
+
+/** A temp directory removed when the test ends. */
+async function tempDir(): Promise<string & AsyncDisposable> {
+  const path = await Deno.makeTempDir({ prefix: "chat_store_" });
+  return Object.assign(path, {
+    [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }),
+  }) as string & AsyncDisposable;
+}
+
+function message(seq: number, text: string, from = "ana"): ConversationEvent {
+  return { type: "message", seq, at: 1_000 + seq, from, text };
+}
+
+Deno.test("SqliteStore keeps events, history and lastSeq across a reopen", async () => {
+  await using dir = await tempDir();
+  const path = `${dir}/chat.db`;
+  const store = new SqliteStore(path);
+  equal(store.lastSeq(), 0);
+  assertEquals(store.recentMessages(10), []);
+  store.appendEvent({ type: "join", seq: 1, at: 1, nick: "ana" });
+  store.appendEvent(message(2, "one"));
+  store.appendEvent({ type: "scheduled", seq: 3, at: 3, from: "ana", text: "s", late: true });
+  store.appendEvent({ type: "leave", seq: 4, at: 4, nick: "ana", reason: "quit" });
+  store.appendEvent(message(5, "two"));
+  store.close();
+
+  const reopened = new SqliteStore(path);
+  try {
+    equal(reopened.lastSeq(), 5);
+    assertEquals(reopened.recentMessages(10).map((e) => e.seq), [2, 3, 5]);
+    assertEquals(reopened.recentMessages(2).map((e) => e.seq), [3, 5]);
+    assertEquals(reopened.recentMessages(0), []);
+    assertEquals(reopened.recentMessages(1), [message(5, "two")]);
+    assertEquals(reopened.recentMessages(2)[0], {
+      type: "scheduled",
+      seq: 3,
+      at: 3,
+      from: "ana",
+      text: "s",
+      late: true,
+    });
+    assertEquals(reopened.eventsAfter(2)?.map((e) => e.seq), [3, 4, 5]);
+    assertEquals(reopened.eventsAfter(0)?.map((e) => e.seq), [1, 2, 3, 4, 5]);
+    assertEquals(reopened.eventsAfter(5), []);
+    assertEquals(reopened.eventsAfter(99), []);
+  } finally {
+    reopened.close();
+  }
+});
+
+Deno.test("SqliteStore prunes old events and says when a resume reaches past them", async () => {
+  await using dir = await tempDir();
+  const store = new SqliteStore(`${dir}/chat.db`, { keepEvents: 500 });
+  try {
+    for (let seq = 1; seq <= 2000; seq++) store.appendEvent(message(seq, `m${seq}`));
+    equal(store.eventsAfter(100), null);
+    assertEquals(store.eventsAfter(1990)?.map((e) => e.seq), [
+      1991,
+      1992,
+      1993,
+      1994,
+      1995,
+      1996,
+      1997,
+      1998,
+      1999,
+      2000,
+    ]);
+    equal(store.lastSeq(), 2000);
+  } finally {
+    store.close();
+  }
+});
+
+Deno.test("SqliteStore keeps schedules and never reuses a schedule id", async () => {
+  await using dir = await tempDir();
+  const path = `${dir}/chat.db`;
+  const store = new SqliteStore(path);
+  equal(store.lastScheduleId(), 0);
+  store.saveSchedule({ id: 1, due: 500, author: "Ana", authorKey: "ana", text: "later" });
+  store.saveSchedule({ id: 2, due: 100, author: "Bo", authorKey: "bo", text: "sooner" });
+  store.saveSchedule({ id: 2, due: 100, author: "Bob", authorKey: "bob", text: "sooner" });
+  store.deleteSchedule(1);
+  store.close();
+
+  const reopened = new SqliteStore(path);
+  try {
+    assertEquals(reopened.loadSchedules(), [
+      { id: 2, due: 100, author: "Bob", authorKey: "bob", text: "sooner" },
+    ]);
+    reopened.deleteSchedule(2);
+    assertEquals(reopened.loadSchedules(), []);
+    equal(reopened.lastScheduleId(), 2);
+  } finally {
+    reopened.close();
+  }
+});
+
+Deno.test("SqliteStore keeps notes until they are taken, across a reopen", async () => {
+  await using dir = await tempDir();
+  const path = `${dir}/chat.db`;
+  const store = new SqliteStore(path);
+  store.addNote("ana", "first");
+  store.addNote("bob", "other");
+  store.addNote("ana", "second");
+  store.close();
+  const reopened = new SqliteStore(path);
+  try {
+    assertEquals(reopened.takeNotes("ana"), ["first", "second"]);
+    assertEquals(reopened.takeNotes("ana"), []);
+    assertEquals(reopened.takeNotes("bob"), ["other"]);
+  } finally {
+    reopened.close();
+  }
+});
+
+Deno.test("SqliteStore migrates a version-1 file forward and keeps its data", async () => {
+  await using dir = await tempDir();
+  const path = `${dir}/chat.db`;
+  const v1 = new DatabaseSync(path);
+  v1.exec(SCHEMA_V1);
+  v1.exec("PRAGMA user_version = 1");
+  v1.prepare("INSERT INTO events (seq, type, at, body) VALUES (?, ?, ?, ?)")
+    .run(7, "message", 107, JSON.stringify(message(7, "from v1")));
+  v1.prepare("INSERT INTO schedules VALUES (?, ?, ?, ?, ?)").run(3, 9_000, "Ana", "ana", "hi");
+  v1.prepare("INSERT INTO counters VALUES ('last_schedule_id', 4)").run();
+  v1.close();
+
+  const store = new SqliteStore(path);
+  try {
+    equal(store.lastSeq(), 7);
+    assertEquals(store.recentMessages(5), [message(7, "from v1")]);
+    assertEquals(store.loadSchedules(), [
+      { id: 3, due: 9_000, author: "Ana", authorKey: "ana", text: "hi" },
+    ]);
+    equal(store.lastScheduleId(), 4);
+    store.addNote("ana", "notes work after the migration");
+    assertEquals(store.takeNotes("ana"), ["notes work after the migration"]);
+  } finally {
+    store.close();
+  }
+  const check = new DatabaseSync(path);
+  try {
+    equal(userVersion(check), SCHEMA_VERSION);
+    equal(SCHEMA_VERSION, 2);
+    const indexes = check.prepare("SELECT name FROM sqlite_master WHERE type = 'index'").all()
+      .map((row) => row.name);
+    ok(indexes.includes("notes_by_nick"), String(indexes));
+  } finally {
+    check.close();
+  }
+});
+
+Deno.test("SqliteStore refuses a file from a newer chat, and a file another server holds", async () => {
+  await using dir = await tempDir();
+  const newer = new DatabaseSync(`${dir}/newer.db`);
+  newer.exec("PRAGMA user_version = 99");
+  newer.close();
+  throws(() => new SqliteStore(`${dir}/newer.db`), /schema version 99, newer than/);
+
+  const first = new SqliteStore(`${dir}/chat.db`);
+  try {
+    throws(
+      () => new SqliteStore(`${dir}/chat.db`),
+      (error: Error) => error instanceof StoreOpenError && /in use by another/.test(error.message),
+    );
+  } finally {
+    first.close();
+  }
+  new SqliteStore(`${dir}/chat.db`).close();
+  throws(() => new SqliteStore(`${dir}/missing/dir/chat.db`), /Cannot open data file/);
+});
+
+Deno.test("openStore() uses memory with --memory, else a file whose directory it creates", async () => {
+  await using dir = await tempDir();
+  const memory = openStore({ memory: true, dataPath: `${dir}/unused.db` });
+  ok(memory instanceof MemoryStore);
+  memory.close();
+  const path = `${dir}/nested/deeper/chat.db`;
+  const file = openStore({ memory: false, dataPath: path });
+  try {
+    ok(file instanceof SqliteStore);
+    equal(file.path, path);
+    ok(Deno.statSync(path).isFile);
+  } finally {
+    file.close();
+  }
+});
+
+Deno.test("defaultDataPath() follows XDG_DATA_HOME, then HOME, and LOCALAPPDATA on Windows", () => {
+  const env = (vars: Record<string, string>) => (name: string) => vars[name];
+  equal(defaultDataPath(env({ XDG_DATA_HOME: "/x", HOME: "/h" }), "linux"), "/x/chat/chat.db");
+  equal(
+    defaultDataPath(env({ XDG_DATA_HOME: "", HOME: "/h" }), "linux"),
+    "/h/.local/share/chat/chat.db",
+  );
+  equal(
+    defaultDataPath(env({ XDG_DATA_HOME: "rel", HOME: "/h" }), "darwin"),
+    "/h/.local/share/chat/chat.db",
+  );
+  throws(() => defaultDataPath(env({}), "linux"), /set HOME or use --data/);
+  equal(
+    defaultDataPath(env({ LOCALAPPDATA: "C:\\Users\\a\\AppData\\Local" }), "windows"),
+    "C:\\Users\\a\\AppData\\Local\\chat\\chat.db",
+  );
+  equal(
+    defaultDataPath(env({ USERPROFILE: "C:\\Users\\a" }), "windows"),
+    "C:\\Users\\a\\AppData\\Local\\chat\\chat.db",
+  );
+  equal(parentDir("/a/b/chat.db"), "/a/b");
+  equal(parentDir("chat.db"), ".");
+  equal(parentDir("/chat.db"), "/");
+  equal(parentDir("C:\\chat.db"), "C:\\");
+  equal(parentDir("C:\\x\\chat.db"), "C:\\x");
+});
+
+/** An outbox that records what each member was sent. */
+class RecordingOutbox implements Outbox {
+  sent = new Map<MemberId, ServerEvent[]>();
+  admitted = new Set<MemberId>();
+  send(to: MemberId, event: ServerEvent): void {
+    this.sent.set(to, [...(this.sent.get(to) ?? []), event]);
+  }
+  broadcast(event: ServerEvent): void {
+    for (const id of this.admitted) this.send(id, event);
+  }
+  admit(id: MemberId): void {
+    this.admitted.add(id);
+  }
+  close(id: MemberId): void {
+    this.admitted.delete(id);
+  }
+}
+
+Deno.test("a room on SqliteStore replays chat history to a newcomer after a restart, without whispers or joins", async () => {
+  await using dir = await tempDir();
+  const path = `${dir}/chat.db`;
+  const store = new SqliteStore(path);
+  const before = new Room(new RecordingOutbox(), { store, historySize: 2 });
+  before.join(1, "ana");
+  before.join(2, "bob");
+  before.say(1, "one");
+  before.say(1, "/whisper bob secret");
+  before.say(2, "two");
+  before.say(1, "three");
+  before.leave(2, "quit");
+  store.close();
+
+  const outbox = new RecordingOutbox();
+  const reopened = new SqliteStore(path);
+  try {
+    const room = new Room(outbox, { store: reopened, historySize: 2 });
+    equal(room.lastSeq, 6);
+    room.join(3, "cy");
+    const sent = outbox.sent.get(3)!;
+    equal(sent[0].type, "welcome");
+    equal((sent[0] as { seq: number }).seq, 6);
+    assertEquals(sent.slice(1, 3), [
+      {
+        type: "message",
+        seq: 4,
+        at: (sent[1] as { at: number }).at,
+        from: "bob",
+        text: "two",
+        history: true,
+      },
+      {
+        type: "message",
+        seq: 5,
+        at: (sent[2] as { at: number }).at,
+        from: "ana",
+        text: "three",
+        history: true,
+      },
+    ]);
+    match(JSON.stringify(sent[3]), /"type":"join","seq":7/);
+    ok(!JSON.stringify(sent).includes("secret"));
+  } finally {
+    reopened.close();
+  }
+});
