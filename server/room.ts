@@ -148,7 +148,9 @@ export class Room {
     if (options.resume) {
       const held = this.#byKey.get(nicknameKey(nick));
       if (held && held.resumeToken === options.resume) {
-        this.#resume(held, id, options.lastSeq ?? this.#seq);
+        // A client cannot have shown more than exists, nor less than nothing.
+        const lastSeq = Math.min(Math.max(Math.trunc(options.lastSeq ?? this.#seq), 0), this.#seq);
+        this.#resume(held, id, lastSeq);
         return true;
       }
     }
@@ -382,7 +384,8 @@ export class Room {
     if (missed === null) {
       this.notice(member, "Some messages from while you were away are no longer available.");
     }
-    for (const event of missed ?? []) this.#outbox.send(id, event);
+    // Marked like history: the client shows them as catch-up, keyed by seq.
+    for (const event of missed ?? []) this.#outbox.send(id, { ...event, history: true });
     for (const event of member.missed) this.#outbox.send(id, event);
     member.missed = [];
     this.#outbox.admit(id);
@@ -425,13 +428,21 @@ export class Room {
     });
   }
 
-  /** Schedules that fell due while the room was down: late if recent, else dropped. */
+  /**
+   * Schedules that fell due while the room was down: sent now, marked late,
+   * if at most an hour late (however few seconds late they are: the server
+   * was not there to send them on time), else dropped with a note.
+   */
   #settleOverdueSchedules(): void {
     const now = this.clock.now();
     for (const schedule of [...this.#schedules]) {
-      if (now - schedule.due <= STALE_AFTER_MS) continue;
+      if (schedule.due > now) continue;
       this.#schedules.splice(this.#schedules.indexOf(schedule), 1);
       this.store.deleteSchedule(schedule.id);
+      if (now - schedule.due <= STALE_AFTER_MS) {
+        this.#fire(schedule, true);
+        continue;
+      }
       this.store.addNote(
         schedule.authorKey,
         `Your scheduled message #${schedule.id} for ${

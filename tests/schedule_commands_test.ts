@@ -1,0 +1,234 @@
+import { deepEqual as assertEquals, equal, match, ok } from "node:assert/strict";
+import type { ServerEvent } from "../protocol/events.ts";
+import { MemoryStore } from "../server/memory_store.ts";
+import { type MemberId, type Outbox, Room } from "../server/room.ts";
+import { SqliteStore } from "../server/sqlite_store.ts";
+import type { RoomStore } from "../server/store.ts";
+
+/** An outbox that records what each member was sent. */
+class RecordingOutbox implements Outbox {
+  sent = new Map<MemberId, ServerEvent[]>();
+  admitted = new Set<MemberId>();
+  send(to: MemberId, event: ServerEvent): void {
+    this.sent.set(to, [...(this.sent.get(to) ?? []), event]);
+  }
+  broadcast(event: ServerEvent): void {
+    for (const id of this.admitted) this.send(id, event);
+  }
+  admit(id: MemberId): void {
+    this.admitted.add(id);
+  }
+  close(id: MemberId): void {
+    this.admitted.delete(id);
+  }
+  /** Forgets and returns what `id` was sent so far. */
+  take(id: MemberId): ServerEvent[] {
+    const events = this.sent.get(id) ?? [];
+    this.sent.set(id, []);
+    return events;
+  }
+}
+
+const START = Date.UTC(2025, 0, 6, 9, 0);
+const MINUTE = 60_000;
+
+function setup(store: RoomStore = new MemoryStore(), now = START) {
+  const clock = { now: () => now };
+  const outbox = new RecordingOutbox();
+  const room = new Room(outbox, { clock, store });
+  return {
+    room,
+    outbox,
+    store,
+    advance(ms: number) {
+      now += ms;
+    },
+  };
+}
+
+function only<T extends ServerEvent["type"]>(
+  events: ServerEvent[],
+  type: T,
+): Extract<ServerEvent, { type: T }>[] {
+  return events.filter((event) => event.type === type) as Extract<ServerEvent, { type: T }>[];
+}
+
+Deno.test("/schedule +10m and +2h confirm privately and fire for everyone when due", () => {
+  const { room, outbox, advance } = setup();
+  room.join(1, "ana");
+  room.join(2, "bob");
+  outbox.take(1);
+  outbox.take(2);
+  room.say(1, "/schedule +10m stand-up now");
+  room.say(1, "/schedule +2h lunch");
+  assertEquals(
+    outbox.take(1).map((e) => e.type === "schedule_ok" ? [e.id, e.due, e.text] : e.type),
+    [[1, START + 10 * MINUTE, "stand-up now"], [2, START + 120 * MINUTE, "lunch"]],
+  );
+  assertEquals(outbox.take(2), []);
+
+  advance(10 * MINUTE - 1);
+  room.tick();
+  assertEquals(outbox.take(2), []);
+  advance(1);
+  room.tick();
+  const fired = only(outbox.take(2), "scheduled");
+  equal(fired.length, 1);
+  equal(fired[0].from, "ana");
+  equal(fired[0].text, "stand-up now");
+  equal(fired[0].late, undefined);
+  equal(only(outbox.take(1), "scheduled").length, 1);
+  equal(room.pendingSchedules.length, 1);
+});
+
+Deno.test("/schedule refuses a bad time with the usage line", () => {
+  const { room, outbox } = setup();
+  room.join(1, "ana");
+  outbox.take(1);
+  room.say(1, "/schedule +0m nothing");
+  room.say(1, "/schedule soon hello");
+  room.say(1, "/schedule +10m");
+  const errors = only(outbox.take(1), "error").map((e) => e.text);
+  match(errors[0], /^Invalid time "\+0m"\. Usage: \/schedule <HH:MM\|\+10m\|\+2h> <message>$/);
+  match(errors[1], /^Invalid time "soon"/);
+  equal(errors[2], "Usage: /schedule <HH:MM|+10m|+2h> <message>");
+  equal(room.pendingSchedules.length, 0);
+});
+
+Deno.test("/schedules lists only your own pending messages", () => {
+  const { room, outbox } = setup();
+  room.join(1, "ana");
+  room.join(2, "bob");
+  room.say(1, "/schedule +10m a1");
+  room.say(2, "/schedule +5m b1");
+  room.say(1, "/schedule +1h a2");
+  outbox.take(1);
+  room.say(1, "/schedules");
+  const [listing] = only(outbox.take(1), "schedules");
+  assertEquals(listing.items, [
+    { id: 1, due: START + 10 * MINUTE, from: "ana", text: "a1" },
+    { id: 3, due: START + 60 * MINUTE, from: "ana", text: "a2" },
+  ]);
+});
+
+Deno.test("/unschedule cancels your own; the owner may cancel anyone's; others may not", () => {
+  const { room, outbox, advance } = setup();
+  room.join(1, "ana"); // owner
+  room.join(2, "bob");
+  room.join(3, "cy");
+  room.say(2, "/schedule +10m from bob");
+  room.say(2, "/schedule +20m bob again");
+  room.say(3, "/unschedule 1");
+  match(only(outbox.take(3), "error")[0].text, /^Scheduled message #1 is not yours to cancel\.$/);
+  room.say(2, "/unschedule #2");
+  match(
+    only(outbox.take(2), "notice").at(-1)!.text,
+    /^Cancelled scheduled message #2 for \d\d:\d\d\.$/,
+  );
+  room.say(1, "/unschedule 1");
+  match(only(outbox.take(1), "notice").at(-1)!.text, /^Cancelled scheduled message #1/);
+  room.say(1, "/unschedule 1");
+  equal(only(outbox.take(1), "error")[0].text, "No pending scheduled message #1.");
+  room.say(1, "/unschedule x");
+  equal(only(outbox.take(1), "error")[0].text, "Usage: /unschedule <id>");
+  advance(30 * MINUTE);
+  room.tick();
+  equal(only(outbox.take(3), "scheduled").length, 0);
+});
+
+Deno.test("schedules survive a restart on SqliteStore and fire on time", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "chat_sched_" });
+  try {
+    const path = `${dir}/chat.db`;
+    const first = setup(new SqliteStore(path));
+    first.room.join(1, "ana");
+    first.room.say(1, "/schedule +10m survives");
+    first.room.say(1, "/schedule +20m cancelled");
+    first.room.say(1, "/unschedule 2");
+    first.store.close();
+
+    const second = setup(new SqliteStore(path), START + 5 * MINUTE);
+    try {
+      assertEquals(second.room.pendingSchedules.map((s) => [s.id, s.text]), [[1, "survives"]]);
+      second.room.join(1, "ana");
+      second.room.say(1, "/schedule +1h new id");
+      const [ok3] = only(second.outbox.take(1), "schedule_ok");
+      equal(ok3.id, 3, "ids are never reused, even after a cancel and a restart");
+      second.advance(5 * MINUTE);
+      second.room.tick();
+      const [fired] = only(second.outbox.take(1), "scheduled");
+      equal(fired.text, "survives");
+      equal(fired.late, undefined);
+    } finally {
+      second.store.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a schedule due while the room was down goes out on start marked late, even if only seconds late", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "chat_sched_" });
+  try {
+    const path = `${dir}/chat.db`;
+    const first = setup(new SqliteStore(path));
+    first.room.join(1, "ana");
+    first.room.say(1, "/schedule +10m slightly late");
+    first.room.say(1, "/schedule +2m very late");
+    first.room.say(1, "/schedule +3h still ahead");
+    first.store.close();
+
+    // Down from START until 10m30s later: #1 is only 30 s late but still
+    // "late" (the server was not up to send it); #2 is 8m30s late.
+    const second = setup(new SqliteStore(path), START + 10 * MINUTE + 30_000);
+    try {
+      second.room.join(5, "bob");
+      const history = only(second.outbox.take(5), "scheduled");
+      assertEquals(history.map((e) => [e.text, e.late, "history" in e]), [
+        ["very late", true, true],
+        ["slightly late", true, true],
+      ]);
+      assertEquals(second.room.pendingSchedules.map((s) => s.id), [3]);
+    } finally {
+      second.store.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a schedule over an hour late is dropped and its author told on the next join, even after another restart", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "chat_sched_" });
+  try {
+    const path = `${dir}/chat.db`;
+    const first = setup(new SqliteStore(path));
+    first.room.join(1, "ana");
+    first.room.say(1, "/schedule +2m too old");
+    first.store.close();
+
+    const second = setup(new SqliteStore(path), START + 2 * MINUTE + 61 * MINUTE);
+    equal(second.room.pendingSchedules.length, 0);
+    second.room.join(2, "bob");
+    equal(only(second.outbox.take(2), "scheduled").length, 0);
+    second.store.close();
+
+    const third = setup(new SqliteStore(path), START + 3 * 60 * MINUTE);
+    try {
+      third.room.join(1, "ana");
+      const notices = only(third.outbox.take(1), "notice").map((e) => e.text);
+      equal(notices.length, 1);
+      match(
+        notices[0],
+        /^Your scheduled message #1 for \d\d:\d\d was not sent: the server was down/,
+      );
+      ok(notices[0].endsWith("Text: too old"));
+      third.room.leave(1, "quit");
+      third.room.join(1, "ana");
+      equal(only(third.outbox.take(1), "notice").length, 0, "a note is shown once");
+    } finally {
+      third.store.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
