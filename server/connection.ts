@@ -7,6 +7,15 @@
 import type { ServerEvent } from "../protocol/events.ts";
 import { encodeEvent, type Framing } from "../protocol/framing.ts";
 
+/**
+ * A queue over its limit is only "too slow" once its writer has made no
+ * progress for this long: a burst of broadcasts that lands in one event-loop
+ * turn can exceed the limit for a member who reads perfectly well.
+ */
+const STALL_MS = 1000;
+/** Past this many times the limit a connection is dropped even if it is making progress. */
+const HARD_LIMIT_FACTOR = 4;
+
 /** Writes whose queue is waiting for the next flush, shared by all connections. */
 const dirty: Connection[] = [];
 let flushScheduled = false;
@@ -29,6 +38,8 @@ export class Connection {
   #queue: Uint8Array[] = [];
   #queuedBytes = 0;
   #writing = false;
+  /** When the writer last started or finished a write (performance.now()). */
+  #progressAt = 0;
   #dirty = false;
   #closing = false;
   #closed = false;
@@ -67,7 +78,8 @@ export class Connection {
   /** Queues encoded bytes; the same buffer may be queued on many connections. */
   enqueue(bytes: Uint8Array): void {
     if (this.#closing || this.#closed) return;
-    if (this.#queuedBytes + bytes.length > this.#limitBytes) {
+    const queued = this.#queuedBytes + bytes.length;
+    if (queued > this.#limitBytes && this.#overLimit(queued)) {
       this.#discardPending();
       this.#onOverflow(this);
       return;
@@ -107,6 +119,12 @@ export class Connection {
     this.#closing = wasClosing;
   }
 
+  /** Whether a queue past the soft limit means the reader is too slow (see STALL_MS). */
+  #overLimit(queued: number): boolean {
+    if (queued > this.#limitBytes * HARD_LIMIT_FACTOR) return true;
+    return this.#writing && performance.now() - this.#progressAt > STALL_MS;
+  }
+
   /** Forgets queued bytes that no write has taken yet. */
   #discardPending(): void {
     for (const chunk of this.#queue) this.#queuedBytes -= chunk.length;
@@ -138,6 +156,7 @@ export class Connection {
     this.#dirty = false;
     if (this.#writing || this.#closed) return;
     this.#writing = true;
+    this.#progressAt = performance.now();
     this.#writeLoop().catch(() => this.close());
   }
 
@@ -160,6 +179,7 @@ export class Connection {
       let written = 0;
       while (written < bytes.length) {
         written += await this.conn.write(written === 0 ? bytes : bytes.subarray(written));
+        this.#progressAt = performance.now();
       }
       this.#queuedBytes -= total;
     }

@@ -72,3 +72,33 @@ Deno.test("a member that never reads is disconnected as too slow while 40 others
     await Promise.all(talkers.map((talker) => talker.close()));
   }
 });
+
+Deno.test("a burst bigger than --outbox-bytes does not drop members who read", async () => {
+  const disconnects: Record<string, unknown>[] = [];
+  await using server = startServer({
+    limits: { outboxBytes: OUTBOX_BYTES, rate: 0 },
+    log: (_level, event, fields) => {
+      if (event === "disconnect" && fields.reason) disconnects.push(fields);
+    },
+  });
+  const port = server.address.port;
+  const talkers: LineClient[] = [];
+  try {
+    for (let i = 0; i < TALKERS; i++) talkers.push(await joinPlain(port, `t${i}`));
+    await talkers[0].waitFor(`* t${TALKERS - 1} joined the chat.`);
+    // 40 lines of 3 KB at once is 120 KB towards every member: twice the outbox.
+    const padding = "y".repeat(3000);
+    for (let round = 0; round < 5; round++) {
+      await Promise.all(talkers.map((talker, i) => talker.send(`b${round} t${i} ${padding}`)));
+      let seen = 0;
+      while (seen < TALKERS) {
+        if ((await talkers[0].readLine(5000)).includes(`: b${round} t`)) seen++;
+      }
+      for (const talker of talkers.slice(1)) await talker.collect(0);
+    }
+    equal(disconnects.length, 0, JSON.stringify(disconnects));
+    equal(server.room.size, TALKERS);
+  } finally {
+    await Promise.all(talkers.map((talker) => talker.close()));
+  }
+});
