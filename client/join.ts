@@ -60,6 +60,8 @@ class JoinSession {
   #registered = false;
   #resumeToken: string | undefined;
   #lastSeq = 0;
+  /** History shown on a fresh join has seq up to here and is shown without de-duplication. */
+  #historyCeiling = 0;
   #ending: Ending | null = null;
   #stdinEnded = false;
   /** Lines typed before the room accepted a nickname, when piped. */
@@ -180,15 +182,18 @@ class JoinSession {
         this.#ending = "kicked";
         break;
       default:
-        if (CONVERSATION_TYPES.has(event.type) && !("history" in event && event.history)) {
+        if (CONVERSATION_TYPES.has(event.type)) {
           const seq = (event as { seq: number }).seq;
+          const joinHistory = "history" in event && event.history && seq <= this.#historyCeiling;
           // After a resume the room replays from our last seq; never show a line twice.
-          if (seq <= this.#lastSeq) return;
-          this.#lastSeq = seq;
+          if (!joinHistory) {
+            if (seq <= this.#lastSeq) return;
+            this.#lastSeq = seq;
+          }
         }
     }
     if (event.type === "welcome" && event.resumed) {
-      this.#print(`Reconnected as ${event.nick}; you missed nothing.`);
+      this.#print(`Reconnected as ${event.nick}.`);
     } else {
       this.#printEvent(event);
     }
@@ -199,6 +204,7 @@ class JoinSession {
     this.#registered = true;
     this.#nick = event.nick;
     this.#resumeToken = event.resume;
+    this.#historyCeiling = event.resumed ? 0 : event.seq;
     if (!event.resumed) this.#lastSeq = event.seq;
     if (rejoined) {
       this.#print(`Rejoined as ${event.nick}; messages sent while away may be missing.`);

@@ -7,6 +7,7 @@ import { ChatServer } from "./chat_server.ts";
 import { createLogger, type LogFormat, type LogLevel } from "./log.ts";
 import { MemoryStore } from "./memory_store.ts";
 import type { RoomStore } from "./store.ts";
+import { StoreOpenError } from "./sqlite_store.ts";
 
 export interface ServeOptions {
   host: string;
@@ -29,7 +30,19 @@ export async function serve(
   openStore: StoreOpener = () => new MemoryStore(),
 ): Promise<number> {
   const logger = createLogger({ level: options.logLevel, format: options.logFormat });
-  const store = await openStore(options);
+  let store: RoomStore;
+  try {
+    store = await openStore(options);
+  } catch (error) {
+    // A locked, unreadable or unwritable data file is the operator's to fix: one line, exit 1.
+    const message = error instanceof StoreOpenError
+      ? error.message
+      : `Cannot open the data file${options.dataPath ? ` "${options.dataPath}"` : ""}: ${
+        error instanceof Error ? error.message : String(error)
+      }`;
+    logger.error("error", { error: message });
+    return 1;
+  }
   let server: ChatServer;
   try {
     server = new ChatServer({

@@ -75,6 +75,17 @@ Deno.test("chat join reconnects with the same nickname when the connection drops
   await client.waitFor("bob: said while ana was away");
   await client.type("back");
   await bob.waitFor("ana: back");
+
+  // A second drop replays only what came after the last line shown.
+  proxy.cutAll();
+  await client.waitFor("Disconnected from server");
+  await bob.send("said during the second drop");
+  await client.waitFor("Reconnected as ana");
+  await client.waitFor("bob: said during the second drop");
+  await client.type("back again");
+  await bob.waitFor("ana: back again");
+  const replays = client.output.filter((line) => line.includes("said while ana was away"));
+  assertEquals(replays.length, 1, client.output.join("\n"));
   const leaves = (await bob.collect(200)).filter((line) => line.includes("ana left"));
   assertEquals(leaves, []);
 });
