@@ -14,9 +14,10 @@ export class JoinProcess implements AsyncDisposable {
   #reading: Promise<void>;
   #stderr: Promise<string>;
 
-  constructor(args: string[], env: Record<string, string> = {}) {
+  /** `permissions` are the flags for `deno run`; all permissions by default. */
+  constructor(args: string[], env: Record<string, string> = {}, permissions = ["-A"]) {
     this.child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", MAIN, "join", ...args],
+      args: ["run", ...permissions, MAIN, "join", ...args],
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
