@@ -26,6 +26,8 @@ export interface ChatServerOptions extends RoomOptions {
   exemptLoopback?: boolean;
 }
 
+/** Pause before accepting again after accept() failed, e.g. out of file descriptors. */
+const ACCEPT_RETRY_MS = 100;
 /** How long shutdown waits for queued output to reach slow clients. */
 const SHUTDOWN_FLUSH_MS = 2000;
 
@@ -81,19 +83,26 @@ export class ChatServer {
   }
 
   async #accept(): Promise<void> {
-    try {
-      for await (const conn of this.#listener) {
-        try {
-          this.#admitConnection(conn);
-        } catch (error) {
-          this.#log("error", "error", { where: "accept", error: String(error) });
-          try {
-            conn.close();
-          } catch { /* already closed */ }
-        }
+    while (!this.#stopping) {
+      let conn: Deno.Conn;
+      try {
+        conn = await this.#listener.accept();
+      } catch (error) {
+        if (this.#stopping) return;
+        // Out of file descriptors (EMFILE) and the like are passing: keep
+        // accepting after a pause instead of going deaf for good.
+        this.#log("error", "error", { where: "listener", error: String(error) });
+        await new Promise((resolve) => setTimeout(resolve, ACCEPT_RETRY_MS));
+        continue;
       }
-    } catch (error) {
-      if (!this.#stopping) this.#log("error", "error", { where: "listener", error: String(error) });
+      try {
+        this.#admitConnection(conn);
+      } catch (error) {
+        this.#log("error", "error", { where: "accept", error: String(error) });
+        try {
+          conn.close();
+        } catch { /* already closed */ }
+      }
     }
   }
 
