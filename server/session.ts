@@ -63,7 +63,7 @@ export class Session {
         if (count === null) break;
         this.#splitter.push(buffer.subarray(0, count), onLine);
         if (count === buffer.length && buffer.length < MAX_READ_BUFFER) {
-          buffer = new Uint8Array(buffer.length * 4);
+          buffer = new Uint8Array(Math.min(buffer.length * 4, MAX_READ_BUFFER));
         } else if (count < MIN_READ_BUFFER && buffer.length > MIN_READ_BUFFER) {
           buffer = new Uint8Array(MIN_READ_BUFFER);
         }
