@@ -5,7 +5,7 @@
  * with the same nickname when the connection drops unexpectedly.
  */
 import { CONVERSATION_TYPES, type ServerEvent } from "../protocol/events.ts";
-import { sanitizeText } from "../protocol/text.ts";
+import { nicknameKey, sanitizeText } from "../protocol/text.ts";
 import { nextOccurrence, parseClock } from "../protocol/time.ts";
 import { KeyDecoder } from "./key_decoder.ts";
 import { LineEditor } from "./line_editor.ts";
@@ -170,9 +170,14 @@ class JoinSession {
       return;
     }
     const event = incoming.event;
+    if (this.#alreadyShown(event)) return;
     switch (event.type) {
       case "welcome":
         this.#welcomed(event);
+        if (event.resumed) {
+          this.#print(`Reconnected as ${event.nick}.`);
+          return;
+        }
         break;
       case "nick_refused":
         this.#printEvent(event);
@@ -181,22 +186,28 @@ class JoinSession {
       case "kicked":
         this.#ending = "kicked";
         break;
-      default:
-        if (CONVERSATION_TYPES.has(event.type)) {
-          const seq = (event as { seq: number }).seq;
-          const joinHistory = "history" in event && event.history && seq <= this.#historyCeiling;
-          // After a resume the room replays from our last seq; never show a line twice.
-          if (!joinHistory) {
-            if (seq <= this.#lastSeq) return;
-            this.#lastSeq = seq;
-          }
+      case "rename":
+        if (this.#nick !== undefined && nicknameKey(event.from) === nicknameKey(this.#nick)) {
+          this.#nick = event.to;
+          this.#showPrompt();
         }
+        break;
     }
-    if (event.type === "welcome" && event.resumed) {
-      this.#print(`Reconnected as ${event.nick}.`);
-    } else {
-      this.#printEvent(event);
-    }
+    this.#printEvent(event);
+  }
+
+  /**
+   * After a resume the room replays conversation events from our last seq;
+   * this keeps any line from showing twice. History shown on a fresh join is
+   * older than the welcome and passes untouched.
+   */
+  #alreadyShown(event: ServerEvent): boolean {
+    if (!CONVERSATION_TYPES.has(event.type)) return false;
+    const seq = (event as { seq: number }).seq;
+    if ("history" in event && event.history && seq <= this.#historyCeiling) return false;
+    if (seq <= this.#lastSeq) return true;
+    this.#lastSeq = seq;
+    return false;
   }
 
   #welcomed(event: Extract<ServerEvent, { type: "welcome" }>): void {

@@ -69,6 +69,11 @@ Deno.test({
       // The typed line is still what gets sent.
       await tmux("-L", socket, "send-keys", "-t", "chat", "Enter");
       await bob.waitFor("민수: half typed 한국어 line");
+
+      // The prompt follows a rename.
+      await tmux("-L", socket, "send-keys", "-t", "chat", "-l", "/rename 영희");
+      await tmux("-L", socket, "send-keys", "-t", "chat", "Enter");
+      await screenUntil(socket, (rows) => rows.at(-1) === "영희>");
     } finally {
       await tmux("-L", socket, "kill-server");
     }
