@@ -1,0 +1,190 @@
+/**
+ * The fan-out scenario: M members in one room, S of them sending paced bench
+ * messages at a combined offered rate for a fixed time; every member receives
+ * every message. Measures delivery rate, latency, loss and order, and the
+ * server's CPU per delivery and peak memory.
+ */
+import { describeThreadCpu, readMachineBusy, readProc, readThreadCpu } from "./proc_stats.ts";
+import type { RunResult, Target } from "./result.ts";
+import { type BenchContext, BenchRoom, expectedJoins, sleep } from "./room.ts";
+import { nowMicros } from "./clock.ts";
+
+export interface FanoutParams {
+  members: number;
+  senders: number;
+  /** Messages a second offered by all senders together. */
+  rate: number;
+  durationS: number;
+  /** Registrations in flight while the room fills. */
+  concurrency: number;
+}
+
+/** How long receivers may take to catch up after the last send before the rest counts as lost. */
+const DRAIN_TIMEOUT_MS = 5_000;
+
+export async function runFanout(
+  context: BenchContext,
+  params: FanoutParams,
+  targets: Target[],
+  label = `fanout ${params.members}×${params.rate}/s`,
+): Promise<RunResult> {
+  const senders = Math.min(params.senders, params.members);
+  const result: RunResult = {
+    scenario: "fanout",
+    label,
+    params: { ...params, senders },
+    metrics: {},
+    problems: [],
+    notes: [],
+    targets,
+  };
+  context.progress(`${label}: starting the server and ${params.members} members`);
+  const room = await BenchRoom.open(context, params.members, senders);
+  try {
+    const joined = await room.join(params.concurrency, "b");
+    if (joined.failed > 0) {
+      result.problems.push(`${joined.failed} members failed to register: ${joined.errors[0]}`);
+    }
+    const members = joined.registered;
+    const joinTimeout = 30_000 + expectedJoins(members) / 1000;
+    const joins = await room.waitForJoins(expectedJoins(members), joinTimeout);
+    result.metrics.joinS = joined.seconds;
+    result.metrics.joinsMissing = expectedJoins(members) - joins;
+    if (joins < expectedJoins(members)) {
+      result.problems.push(`${expectedJoins(members) - joins} join announcements never arrived`);
+    }
+    await room.pool.stats(true);
+
+    // Sender j is global member floor(j × M / S), spread across the workers.
+    const plan = room.counts.map(() => [] as { sender: number; member: number }[]);
+    for (let sender = 0; sender < senders; sender++) {
+      const place = room.place(Math.floor(sender * params.members / senders));
+      plan[place.worker].push({ sender, member: place.local });
+    }
+    const server0 = readProc(room.server.pid);
+    const threads0 = readThreadCpu(room.server.pid);
+    const machine0 = readMachineBusy();
+    const generator0 = room.pool.cpuSeconds();
+    const startMicros = nowMicros() + 200_000;
+    context.progress(
+      `${label}: ${senders} senders, ${params.rate} msg/s for ${params.durationS} s`,
+    );
+    let rssPeakDuringSend = 0;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        rssPeakDuringSend = Math.max(rssPeakDuringSend, readProc(room.server.pid)?.rssBytes ?? 0);
+        await sleep(250);
+      }
+    })();
+    const replies = await room.pool.each((worker) => ({
+      op: "send",
+      senders: plan[worker],
+      ratePerSender: params.rate / senders,
+      startMicros,
+      durationMs: params.durationS * 1000,
+    }));
+    let sent = 0;
+    let lagMaxMs = 0;
+    const sentBySender: number[] = new Array(senders).fill(0);
+    replies.forEach((reply, worker) => {
+      if (reply.op !== "sent") return;
+      reply.counts.forEach((count, slot) => {
+        sentBySender[plan[worker][slot].sender] = count;
+        sent += count;
+      });
+      lagMaxMs = Math.max(lagMaxMs, reply.lagMaxMs);
+    });
+    const expected = sent * members;
+
+    // Wait for the receivers to catch up.
+    const drainDeadline = performance.now() + DRAIN_TIMEOUT_MS;
+    let stats = await room.pool.stats();
+    while (stats.received < expected && performance.now() < drainDeadline && !room.server.exited) {
+      await sleep(50);
+      stats = await room.pool.stats();
+    }
+    const endMicros = nowMicros();
+    const server1 = readProc(room.server.pid);
+    result.notes.push(
+      `server CPU by thread: ${describeThreadCpu(threads0, readThreadCpu(room.server.pid))}`,
+    );
+    const generator1 = room.pool.cpuSeconds();
+    const machine1 = readMachineBusy();
+    sampling = false;
+    await sampler;
+
+    const latency = stats.latency;
+    let lost = 0;
+    sentBySender.forEach((count, sender) => {
+      lost += Math.max(0, count * members - (stats.receivedBySender[sender] ?? 0));
+    });
+    const activeSeconds = Math.max(1e-3, (stats.lastReceiveMicros || endMicros) - startMicros) /
+      1e6;
+    const wallSeconds = (endMicros - startMicros) / 1e6 + 0.2;
+    const serverCpu = server0 && server1 ? server1.cpuSeconds - server0.cpuSeconds : NaN;
+    const generatorCpu = generator1 - generator0;
+    Object.assign(result.metrics, {
+      members,
+      sent,
+      expected,
+      delivered: stats.received,
+      deliveredPerS: stats.received / activeSeconds,
+      p50Ms: latency.quantile(0.5) / 1000,
+      p95Ms: latency.quantile(0.95) / 1000,
+      p99Ms: latency.quantile(0.99) / 1000,
+      maxMs: latency.max / 1000,
+      lost,
+      disordered: stats.disordered,
+      gaps: stats.gaps,
+      closed: stats.closed,
+      serverRssPeakMB: (server1?.hwmBytes ?? room.serverPeakRss()) / 2 ** 20,
+      serverRssSendPeakMB: rssPeakDuringSend / 2 ** 20,
+      serverCpuS: serverCpu,
+      cpuPerDeliveryUs: stats.received > 0 ? serverCpu * 1e6 / stats.received : NaN,
+      generatorCpuS: generatorCpu,
+      generatorCpuPct: 100 * generatorCpu / wallSeconds,
+      // Everything else the machine did meanwhile (other people's builds and tests), in cores.
+      softirqCores: (machine1.softirq - machine0.softirq) / wallSeconds,
+      otherCores: (machine1.busy - machine0.busy - serverCpu - generatorCpu) / wallSeconds,
+      sendLagMaxMs: lagMaxMs,
+      generatorLoopLagP99Ms: stats.loopLag.quantile(0.99) / 1000,
+      generatorLoopLagMaxMs: stats.loopLag.max / 1000,
+    });
+    noteGenerator(context, result);
+    if (lost > 0) result.problems.push(`${lost} deliveries lost of ${expected}`);
+    if (stats.disordered > 0) {
+      result.problems.push(`${stats.disordered} deliveries duplicated or out of order`);
+    }
+    if (stats.closed > 0) {
+      result.problems.push(`the server closed ${stats.closed} member connections`);
+    }
+  } finally {
+    const { diedEarly, exitCode } = await room.close();
+    if (diedEarly) result.problems.push(`the server died during the run (exit ${exitCode})`);
+  }
+  return result;
+}
+
+/** Flags a generator that used most of its cores: then the figures measure it, not the server. */
+export function noteGenerator(context: BenchContext, result: RunResult): void {
+  // Loopback TCP work the kernel does in softirq is charged partly to no process.
+  const others = result.metrics.otherCores;
+  const softirq = result.metrics.softirqCores;
+  if (others - softirq > 0.2) {
+    result.notes.push(
+      `outside the server and generator the machine used ${others.toFixed(2)} cores ` +
+        `(${
+          softirq.toFixed(2)
+        } of it kernel softirq): other processes were running; figures are noisier`,
+    );
+  }
+  const pct = result.metrics.generatorCpuPct;
+  if (pct >= 90 * context.generatorCores) {
+    result.notes.push(
+      `load generator saturated (${
+        pct.toFixed(0)
+      } % of ${context.generatorCores} core(s)): latency includes generator queueing`,
+    );
+  }
+}

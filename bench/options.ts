@@ -1,0 +1,160 @@
+/**
+ * The command line of `deno task bench`. A usage error is a ValidationError,
+ * which main.ts turns into exit code 2 with a hint.
+ */
+import type { ScenarioName } from "./result.ts";
+
+export class ValidationError extends Error {
+  override name = "ValidationError";
+}
+
+export interface BenchOptions {
+  quick: boolean;
+  scenario: ScenarioName | null;
+  members: number | null;
+  senders: number | null;
+  rate: number | null;
+  duration: number | null;
+  concurrency: number | null;
+  runs: number;
+  workers: number;
+  pin: boolean;
+  profile: boolean;
+  docs: boolean;
+  /** Server entry point, relative to the repository root. */
+  server: string;
+  output: string;
+  help: boolean;
+}
+
+export const USAGE = `Usage: deno task bench [options]
+
+Runs the chat server as its own process and loads it over loopback TCP from
+separate load-worker processes. With no options, runs the full suite and
+rewrites docs/performance.md and docs/performance.svg.
+
+Options:
+  --quick               every scenario at tiny sizes, a few seconds each (CI smoke test)
+  --scenario NAME       one scenario: fanout, idle, join or soak
+  --members N           members in the room
+  --senders N           members that send (fanout, soak)
+  --rate N              messages per second offered by all senders together
+  --duration S          seconds of sending (fanout, soak)
+  --concurrency N       registrations in flight while members join
+  --runs N              repeat each case N times and report medians (default 1)
+  --workers N           load-worker processes (default 2)
+  --no-pin              do not pin the server and the workers to separate CPUs
+  --profile             write a V8 CPU profile of the server and print its hot functions
+  --no-docs             do not rewrite docs/performance.* after the full suite
+  --server PATH         server entry point relative to the repo root (default main.ts)
+  --output PATH         JSON lines file (default bench/results/latest.jsonl)
+  -h, --help            this text
+
+Exit codes: 0 all deliveries arrived, 1 messages lost or reordered or the
+server died, 2 usage error. Missed performance targets are reported, not fatal.`;
+
+const SCENARIOS: ScenarioName[] = ["fanout", "idle", "join", "soak"];
+
+export function parseOptions(args: string[]): BenchOptions {
+  const options: BenchOptions = {
+    quick: false,
+    scenario: null,
+    members: null,
+    senders: null,
+    rate: null,
+    duration: null,
+    concurrency: null,
+    runs: 1,
+    workers: 2,
+    pin: true,
+    profile: false,
+    docs: true,
+    server: "main.ts",
+    output: "bench/results/latest.jsonl",
+    help: false,
+  };
+  for (let index = 0; index < args.length; index++) {
+    const arg = args[index];
+    const [flag, inline] = arg.startsWith("--") && arg.includes("=")
+      ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
+      : [arg, undefined];
+    const value = (): string => {
+      const next = inline ?? args[++index];
+      if (next === undefined) throw new ValidationError(`Option "${flag}" needs a value`);
+      return next;
+    };
+    const count = (min: number): number => {
+      const text = value();
+      const parsed = Number(text);
+      if (!Number.isFinite(parsed) || parsed < min) {
+        throw new ValidationError(
+          `Option "${flag}" needs a number of at least ${min}, not "${text}"`,
+        );
+      }
+      return parsed;
+    };
+    switch (flag) {
+      case "--quick":
+        options.quick = true;
+        break;
+      case "--scenario": {
+        const name = value();
+        if (!SCENARIOS.includes(name as ScenarioName)) {
+          throw new ValidationError(
+            `Unknown scenario "${name}"; choose one of ${SCENARIOS.join(", ")}`,
+          );
+        }
+        options.scenario = name as ScenarioName;
+        break;
+      }
+      case "--members":
+        options.members = Math.floor(count(1));
+        break;
+      case "--senders":
+        options.senders = Math.floor(count(1));
+        break;
+      case "--rate":
+        options.rate = count(0.001);
+        break;
+      case "--duration":
+        options.duration = count(0.1);
+        break;
+      case "--concurrency":
+        options.concurrency = Math.floor(count(1));
+        break;
+      case "--runs":
+        options.runs = Math.floor(count(1));
+        break;
+      case "--workers":
+        options.workers = Math.floor(count(1));
+        break;
+      case "--no-pin":
+        options.pin = false;
+        break;
+      case "--profile":
+        options.profile = true;
+        break;
+      case "--no-docs":
+        options.docs = false;
+        break;
+      case "--server":
+        options.server = value();
+        break;
+      case "--output":
+        options.output = value();
+        break;
+      case "-h":
+      case "--help":
+        options.help = true;
+        break;
+      default:
+        throw new ValidationError(`Unknown option "${arg}"`);
+    }
+  }
+  const sizing = options.members ?? options.senders ?? options.rate ?? options.duration ??
+    options.concurrency;
+  if (sizing !== null && options.scenario === null) {
+    throw new ValidationError("Sizes (--members, --rate, ...) need --scenario");
+  }
+  return options;
+}
