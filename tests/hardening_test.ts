@@ -8,6 +8,7 @@ import {
   match as assertMatch,
   ok as assert,
 } from "node:assert/strict";
+import { prng } from "./support/prng.ts";
 import { joinPlain, LineClient, startServer } from "./support/test_server.ts";
 
 const encoder = new TextEncoder();
@@ -134,18 +135,6 @@ function unsafeBytes(bytes: Uint8Array): string[] {
     }
   }
   return found;
-}
-
-/** Mulberry32: a tiny seeded PRNG so a failing run can be replayed. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 Deno.test("a 1 MB line without a newline is refused to its sender only, and the connection stays usable", async () => {

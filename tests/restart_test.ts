@@ -7,92 +7,13 @@ import { deepEqual as assertEquals, equal, match, ok } from "node:assert/strict"
 import { DatabaseSync } from "node:sqlite";
 import type { ServerEvent } from "../protocol/events.ts";
 import { SqliteStore } from "../server/sqlite_store.ts";
+import { ServeProcess } from "./support/serve_process.ts";
+import { tempDir } from "./support/temp_dir.ts";
 import { joinJson, joinPlain, type JsonClient } from "./support/test_server.ts";
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
-
-/** `chat serve` on 127.0.0.1, port 0, with its data at `dataPath`. */
-class ServerProcess implements AsyncDisposable {
-  readonly child: Deno.ChildProcess;
-  readonly port: number;
-  readonly #stderr: Promise<string>;
-
-  private constructor(child: Deno.ChildProcess, port: number, stderr: Promise<string>) {
-    this.child = child;
-    this.port = port;
-    this.#stderr = stderr;
-  }
-
-  static async start(dataPath: string): Promise<ServerProcess> {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        MAIN,
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "0",
-        "--data",
-        dataPath,
-        "--rate",
-        "0",
-      ],
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-      env: { NO_COLOR: "1" },
-    }).spawn();
-    const port = Promise.withResolvers<number>();
-    // Keep draining stderr for the whole life of the process, so it never blocks.
-    const stderr = (async () => {
-      let text = "";
-      for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
-        text += chunk;
-        const found = /listening address=127\.0\.0\.1:(\d+)/.exec(text);
-        if (found) port.resolve(Number(found[1]));
-      }
-      port.reject(new Error(`The server exited before listening:\n${text}`));
-      return text;
-    })();
-    const timer = setTimeout(
-      () => port.reject(new Error("The server did not listen in 20 s.")),
-      20_000,
-    );
-    try {
-      return new ServerProcess(child, await port.promise, stderr);
-    } catch (error) {
-      try {
-        child.kill("SIGKILL");
-      } catch { /* already gone */ }
-      await child.status;
-      await stderr;
-      throw error;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  /** Sends `signal` and waits for the process to end; returns its exit code and log. */
-  async stop(signal: Deno.Signal = "SIGTERM"): Promise<{ code: number; log: string }> {
-    try {
-      this.child.kill(signal);
-    } catch { /* already gone */ }
-    const status = await this.child.status;
-    return { code: status.code, log: await this.#stderr };
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.stop("SIGKILL");
-  }
-}
-
-async function tempDir(): Promise<string & AsyncDisposable> {
-  const path = await Deno.makeTempDir({ prefix: "chat_restart_" });
-  return Object.assign(path, {
-    [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }),
-  }) as string & AsyncDisposable;
+/** `chat serve` with its data at `dataPath` and rate limiting off (`--rate 0`). */
+function startServer(dataPath: string): ServeProcess {
+  return new ServeProcess(["--data", dataPath, "--rate", "0"], { env: { NO_COLOR: "1" } });
 }
 
 /** Events a fresh structured client is sent on joining, up to its own join. */
@@ -115,13 +36,14 @@ function texts(events: ServerEvent[]): string[] {
 }
 
 Deno.test("messages, history and schedules survive a clean stop (SIGTERM) of a real server", async () => {
-  await using dir = await tempDir();
-  const data = `${dir}/chat.db`;
+  await using dir = await tempDir("chat_restart_");
+  const data = `${dir.path}/chat.db`;
   let lastSeq: number;
   {
-    await using server = await ServerProcess.start(data);
-    const ana = await joinJson(server.port, "ana");
-    await using bob = await joinPlain(server.port, "bob");
+    await using server = startServer(data);
+    const port = await server.port;
+    const ana = await joinJson(port, "ana");
+    await using bob = await joinPlain(port, "bob");
     await ana.client.say("one");
     await bob.send("/whisper ana secret");
     await bob.send("two");
@@ -135,12 +57,13 @@ Deno.test("messages, history and schedules survive a clean stop (SIGTERM) of a r
     match(log, /stopped/);
   }
   {
-    await using server = await ServerProcess.start(data);
-    const cy = await joinAndReadHistory(server.port, "cy");
+    await using server = startServer(data);
+    const port = await server.port;
+    const cy = await joinAndReadHistory(port, "cy");
     ok(cy.seq >= lastSeq, `seq continues: ${cy.seq} after ${lastSeq}`);
     assertEquals(texts(cy.events), ["one", "two"]);
     ok(cy.events.every((e) => "history" in e && e.history === true));
-    const ana = await joinAndReadHistory(server.port, "ana");
+    const ana = await joinAndReadHistory(port, "ana");
     await ana.client.say("/schedules");
     const listing = await ana.client.waitFor((e) => e.type === "schedules");
     assertEquals(
@@ -154,11 +77,12 @@ Deno.test("messages, history and schedules survive a clean stop (SIGTERM) of a r
 });
 
 Deno.test("a message any member has received survives SIGKILL of the server", async () => {
-  await using dir = await tempDir();
-  const data = `${dir}/chat.db`;
+  await using dir = await tempDir("chat_restart_");
+  const data = `${dir.path}/chat.db`;
   {
-    await using server = await ServerProcess.start(data);
-    const ana = await joinJson(server.port, "ana");
+    await using server = startServer(data);
+    const port = await server.port;
+    const ana = await joinJson(port, "ana");
     await ana.client.say("/schedule +1h after the crash");
     await ana.client.waitFor((e) => e.type === "schedule_ok");
     for (let i = 1; i <= 50; i++) await ana.client.say(`kept ${i}`);
@@ -169,12 +93,13 @@ Deno.test("a message any member has received survives SIGKILL of the server", as
     await ana.client.close();
   }
   {
-    await using server = await ServerProcess.start(data);
-    const bob = await joinAndReadHistory(server.port, "bob");
+    await using server = startServer(data);
+    const port = await server.port;
+    const bob = await joinAndReadHistory(port, "bob");
     const history = texts(bob.events);
     equal(history.length, 50);
     equal(history.at(-1), "kept 50");
-    const ana = await joinAndReadHistory(server.port, "ana");
+    const ana = await joinAndReadHistory(port, "ana");
     await ana.client.say("/schedules");
     const listing = await ana.client.waitFor((e) => e.type === "schedules");
     assertEquals(
@@ -188,8 +113,8 @@ Deno.test("a message any member has received survives SIGKILL of the server", as
 });
 
 Deno.test("on start a schedule due during the downtime is sent late; one over an hour late is dropped and its author told", async () => {
-  await using dir = await tempDir();
-  const data = `${dir}/chat.db`;
+  await using dir = await tempDir("chat_restart_");
+  const data = `${dir.path}/chat.db`;
   new SqliteStore(data).close(); // creates the current schema
   const db = new DatabaseSync(data);
   const insert = db.prepare(
@@ -201,14 +126,15 @@ Deno.test("on start a schedule due during the downtime is sent late; one over an
   insert.run(3, now + 3_600_000, "Ana", "ana", "not yet");
   db.close();
 
-  await using server = await ServerProcess.start(data);
-  const bob = await joinAndReadHistory(server.port, "bob");
+  await using server = startServer(data);
+  const port = await server.port;
+  const bob = await joinAndReadHistory(port, "bob");
   const scheduled = bob.events.filter((e) => e.type === "scheduled");
   assertEquals(
     scheduled.map((e) => e.type === "scheduled" && [e.from, e.text, e.late]),
     [["Ana", "five minutes late", true]],
   );
-  const ana = await joinAndReadHistory(server.port, "ana");
+  const ana = await joinAndReadHistory(port, "ana");
   const notices = ana.events.filter((e) => e.type === "notice").map((e) =>
     (e as { text: string }).text
   );

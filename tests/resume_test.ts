@@ -9,6 +9,7 @@ import { MemoryStore } from "../server/memory_store.ts";
 import { SqliteStore } from "../server/sqlite_store.ts";
 import type { RoomStore } from "../server/store.ts";
 import { joinJson, joinPlain, JsonClient, startServer } from "./support/test_server.ts";
+import { tempDir } from "./support/temp_dir.ts";
 
 type Welcome = Extract<ServerEvent, { type: "welcome" }>;
 
@@ -111,12 +112,8 @@ Deno.test("a dropped JSON client resumes and gets every missed event once, in or
 });
 
 Deno.test("a dropped JSON client resumes with the SQLite store too", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "chat_resume_" });
-  try {
-    await resumeScenario(new SqliteStore(`${dir}/chat.db`));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using dir = await tempDir("chat_resume_");
+  await resumeScenario(new SqliteStore(`${dir.path}/chat.db`));
 });
 
 Deno.test("a resume with the wrong token is refused while the nickname is held", async () => {

@@ -8,22 +8,11 @@ import type { ServerEvent } from "../protocol/events.ts";
 import { CONVERSATION_TYPES } from "../protocol/events.ts";
 import { nicknameKey, nicknameProblem, sanitizeText } from "../protocol/text.ts";
 import { type MemberId, type Outbox, Room } from "../server/room.ts";
+import { prng } from "./support/prng.ts";
 
 const SLOTS = 10;
 const STEPS = 4000;
 const RUNS = 3;
-
-/** Mulberry32. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Checks what the room emits as it emits it. */
 class CheckingOutbox implements Outbox {

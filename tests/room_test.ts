@@ -3,53 +3,10 @@
  * sockets: a recording outbox stands in for the edge and a fake clock for time.
  */
 import { deepEqual as assertEquals, equal, ok as assert } from "node:assert/strict";
-import type { ServerEvent } from "../protocol/events.ts";
 import { eventText } from "../protocol/plain.ts";
 import { COMMANDS, usage } from "../server/commands.ts";
-import { type MemberId, type Outbox, Room } from "../server/room.ts";
-
-/** Records what each connection would receive. */
-class RecordingOutbox implements Outbox {
-  inbox = new Map<MemberId, ServerEvent[]>();
-  admitted = new Set<MemberId>();
-  closed = new Set<MemberId>();
-
-  send(to: MemberId, event: ServerEvent): void {
-    if (this.closed.has(to)) return;
-    this.#box(to).push(event);
-  }
-
-  broadcast(event: ServerEvent): void {
-    for (const id of this.admitted) this.#box(id).push(event);
-  }
-
-  admit(id: MemberId): void {
-    this.admitted.add(id);
-  }
-
-  close(id: MemberId): void {
-    this.admitted.delete(id);
-    this.closed.add(id);
-  }
-
-  #box(id: MemberId): ServerEvent[] {
-    let box = this.inbox.get(id);
-    if (!box) this.inbox.set(id, box = []);
-    return box;
-  }
-
-  /** Takes what `id` received since the last call. */
-  take(id: MemberId): ServerEvent[] {
-    const events = this.inbox.get(id) ?? [];
-    this.inbox.set(id, []);
-    return events;
-  }
-
-  /** Takes what `id` received, as the plain-text words a terminal shows. */
-  texts(id: MemberId): string[] {
-    return this.take(id).map(eventText);
-  }
-}
+import { Room } from "../server/room.ts";
+import { RecordingOutbox } from "./support/recording_outbox.ts";
 
 /** A room at 10:30 local time on 15 January 2026, with members joined in order. */
 function setup(...nicks: string[]) {

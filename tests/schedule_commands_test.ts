@@ -1,33 +1,11 @@
 import { deepEqual as assertEquals, equal, match, ok } from "node:assert/strict";
 import type { ServerEvent } from "../protocol/events.ts";
 import { MemoryStore } from "../server/memory_store.ts";
-import { type MemberId, type Outbox, Room } from "../server/room.ts";
+import { Room } from "../server/room.ts";
 import { SqliteStore } from "../server/sqlite_store.ts";
 import type { RoomStore } from "../server/store.ts";
-
-/** An outbox that records what each member was sent. */
-class RecordingOutbox implements Outbox {
-  sent = new Map<MemberId, ServerEvent[]>();
-  admitted = new Set<MemberId>();
-  send(to: MemberId, event: ServerEvent): void {
-    this.sent.set(to, [...(this.sent.get(to) ?? []), event]);
-  }
-  broadcast(event: ServerEvent): void {
-    for (const id of this.admitted) this.send(id, event);
-  }
-  admit(id: MemberId): void {
-    this.admitted.add(id);
-  }
-  close(id: MemberId): void {
-    this.admitted.delete(id);
-  }
-  /** Forgets and returns what `id` was sent so far. */
-  take(id: MemberId): ServerEvent[] {
-    const events = this.sent.get(id) ?? [];
-    this.sent.set(id, []);
-    return events;
-  }
-}
+import { RecordingOutbox } from "./support/recording_outbox.ts";
+import { tempDir } from "./support/temp_dir.ts";
 
 const START = Date.UTC(2025, 0, 6, 9, 0);
 const MINUTE = 60_000;
@@ -137,98 +115,86 @@ Deno.test("/unschedule cancels your own; the owner may cancel anyone's; others m
 });
 
 Deno.test("schedules survive a restart on SqliteStore and fire on time", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "chat_sched_" });
-  try {
-    const path = `${dir}/chat.db`;
-    const first = setup(new SqliteStore(path));
-    first.room.join(1, "ana");
-    first.room.say(1, "/schedule +10m survives");
-    first.room.say(1, "/schedule +20m cancelled");
-    first.room.say(1, "/unschedule 2");
-    first.store.close();
+  await using dir = await tempDir("chat_sched_");
+  const path = `${dir.path}/chat.db`;
+  const first = setup(new SqliteStore(path));
+  first.room.join(1, "ana");
+  first.room.say(1, "/schedule +10m survives");
+  first.room.say(1, "/schedule +20m cancelled");
+  first.room.say(1, "/unschedule 2");
+  first.store.close();
 
-    const second = setup(new SqliteStore(path), START + 5 * MINUTE);
-    try {
-      assertEquals(second.room.pendingSchedules.map((s) => [s.id, s.text]), [[1, "survives"]]);
-      second.room.join(1, "ana");
-      second.room.say(1, "/schedule +1h new id");
-      const [ok3] = only(second.outbox.take(1), "schedule_ok");
-      equal(ok3.id, 3, "ids are never reused, even after a cancel and a restart");
-      second.advance(5 * MINUTE);
-      second.room.tick();
-      const [fired] = only(second.outbox.take(1), "scheduled");
-      equal(fired.text, "survives");
-      equal(fired.late, undefined);
-    } finally {
-      second.store.close();
-    }
+  const second = setup(new SqliteStore(path), START + 5 * MINUTE);
+  try {
+    assertEquals(second.room.pendingSchedules.map((s) => [s.id, s.text]), [[1, "survives"]]);
+    second.room.join(1, "ana");
+    second.room.say(1, "/schedule +1h new id");
+    const [ok3] = only(second.outbox.take(1), "schedule_ok");
+    equal(ok3.id, 3, "ids are never reused, even after a cancel and a restart");
+    second.advance(5 * MINUTE);
+    second.room.tick();
+    const [fired] = only(second.outbox.take(1), "scheduled");
+    equal(fired.text, "survives");
+    equal(fired.late, undefined);
   } finally {
-    await Deno.remove(dir, { recursive: true });
+    second.store.close();
   }
 });
 
 Deno.test("a schedule due while the room was down goes out on start marked late, even if only seconds late", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "chat_sched_" });
-  try {
-    const path = `${dir}/chat.db`;
-    const first = setup(new SqliteStore(path));
-    first.room.join(1, "ana");
-    first.room.say(1, "/schedule +10m slightly late");
-    first.room.say(1, "/schedule +2m very late");
-    first.room.say(1, "/schedule +3h still ahead");
-    first.store.close();
+  await using dir = await tempDir("chat_sched_");
+  const path = `${dir.path}/chat.db`;
+  const first = setup(new SqliteStore(path));
+  first.room.join(1, "ana");
+  first.room.say(1, "/schedule +10m slightly late");
+  first.room.say(1, "/schedule +2m very late");
+  first.room.say(1, "/schedule +3h still ahead");
+  first.store.close();
 
-    // Down from START until 10m30s later: #1 is only 30 s late but still
-    // "late" (the server was not up to send it); #2 is 8m30s late.
-    const second = setup(new SqliteStore(path), START + 10 * MINUTE + 30_000);
-    try {
-      second.room.join(5, "bob");
-      const history = only(second.outbox.take(5), "scheduled");
-      assertEquals(history.map((e) => [e.text, e.late, "history" in e]), [
-        ["very late", true, true],
-        ["slightly late", true, true],
-      ]);
-      assertEquals(second.room.pendingSchedules.map((s) => s.id), [3]);
-    } finally {
-      second.store.close();
-    }
+  // Down from START until 10m30s later: #1 is only 30 s late but still
+  // "late" (the server was not up to send it); #2 is 8m30s late.
+  const second = setup(new SqliteStore(path), START + 10 * MINUTE + 30_000);
+  try {
+    second.room.join(5, "bob");
+    const history = only(second.outbox.take(5), "scheduled");
+    assertEquals(history.map((e) => [e.text, e.late, "history" in e]), [
+      ["very late", true, true],
+      ["slightly late", true, true],
+    ]);
+    assertEquals(second.room.pendingSchedules.map((s) => s.id), [3]);
   } finally {
-    await Deno.remove(dir, { recursive: true });
+    second.store.close();
   }
 });
 
 Deno.test("a schedule over an hour late is dropped and its author told on the next join, even after another restart", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "chat_sched_" });
+  await using dir = await tempDir("chat_sched_");
+  const path = `${dir.path}/chat.db`;
+  const first = setup(new SqliteStore(path));
+  first.room.join(1, "ana");
+  first.room.say(1, "/schedule +2m too old");
+  first.store.close();
+
+  const second = setup(new SqliteStore(path), START + 2 * MINUTE + 61 * MINUTE);
+  equal(second.room.pendingSchedules.length, 0);
+  second.room.join(2, "bob");
+  equal(only(second.outbox.take(2), "scheduled").length, 0);
+  second.store.close();
+
+  const third = setup(new SqliteStore(path), START + 3 * 60 * MINUTE);
   try {
-    const path = `${dir}/chat.db`;
-    const first = setup(new SqliteStore(path));
-    first.room.join(1, "ana");
-    first.room.say(1, "/schedule +2m too old");
-    first.store.close();
-
-    const second = setup(new SqliteStore(path), START + 2 * MINUTE + 61 * MINUTE);
-    equal(second.room.pendingSchedules.length, 0);
-    second.room.join(2, "bob");
-    equal(only(second.outbox.take(2), "scheduled").length, 0);
-    second.store.close();
-
-    const third = setup(new SqliteStore(path), START + 3 * 60 * MINUTE);
-    try {
-      third.room.join(1, "ana");
-      const notices = only(third.outbox.take(1), "notice").map((e) => e.text);
-      equal(notices.length, 1);
-      match(
-        notices[0],
-        /^Your scheduled message #1 for \d\d:\d\d was not sent: the server was down/,
-      );
-      ok(notices[0].endsWith("Text: too old"));
-      third.room.leave(1, "quit");
-      third.room.join(1, "ana");
-      equal(only(third.outbox.take(1), "notice").length, 0, "a note is shown once");
-    } finally {
-      third.store.close();
-    }
+    third.room.join(1, "ana");
+    const notices = only(third.outbox.take(1), "notice").map((e) => e.text);
+    equal(notices.length, 1);
+    match(
+      notices[0],
+      /^Your scheduled message #1 for \d\d:\d\d was not sent: the server was down/,
+    );
+    ok(notices[0].endsWith("Text: too old"));
+    third.room.leave(1, "quit");
+    third.room.join(1, "ana");
+    equal(only(third.outbox.take(1), "notice").length, 0, "a note is shown once");
   } finally {
-    await Deno.remove(dir, { recursive: true });
+    third.store.close();
   }
 });

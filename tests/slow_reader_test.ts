@@ -3,6 +3,7 @@
  * once its bounded outbox fills the server disconnects it with a reason.
  */
 import { equal, ok as assert } from "node:assert/strict";
+import type { ChatServerOptions } from "../server/chat_server.ts";
 import { joinPlain, type LineClient, startServer } from "./support/test_server.ts";
 
 const OUTBOX_BYTES = 64 * 1024;
@@ -10,14 +11,19 @@ const TALKERS = 40;
 /** Rounds are bounded: 40 talkers x 1 KB x 150 rounds is 6 MB towards the non-reader. */
 const MAX_ROUNDS = 150;
 
-Deno.test("a member that never reads is disconnected as too slow while 40 others keep talking", async () => {
-  const disconnects: Record<string, unknown>[] = [];
-  await using server = startServer({
+/** A small outbox and no rate limit; every disconnect with a reason is pushed to `disconnects`. */
+function outboxLimitedOptions(disconnects: Record<string, unknown>[]): ChatServerOptions {
+  return {
     limits: { outboxBytes: OUTBOX_BYTES, rate: 0 },
     log: (_level, event, fields) => {
       if (event === "disconnect" && fields.reason) disconnects.push(fields);
     },
-  });
+  };
+}
+
+Deno.test("a member that never reads is disconnected as too slow while 40 others keep talking", async () => {
+  const disconnects: Record<string, unknown>[] = [];
+  await using server = startServer(outboxLimitedOptions(disconnects));
   const port = server.address.port;
   const talkers: LineClient[] = [];
   const slow = await Deno.connect({ hostname: "127.0.0.1", port });
@@ -75,12 +81,7 @@ Deno.test("a member that never reads is disconnected as too slow while 40 others
 
 Deno.test("a burst bigger than --outbox-bytes does not drop members who read", async () => {
   const disconnects: Record<string, unknown>[] = [];
-  await using server = startServer({
-    limits: { outboxBytes: OUTBOX_BYTES, rate: 0 },
-    log: (_level, event, fields) => {
-      if (event === "disconnect" && fields.reason) disconnects.push(fields);
-    },
-  });
+  await using server = startServer(outboxLimitedOptions(disconnects));
   const port = server.address.port;
   const talkers: LineClient[] = [];
   try {

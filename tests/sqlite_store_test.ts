@@ -1,10 +1,10 @@
 import { deepEqual as assertEquals, equal, match, ok, throws } from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import type { ConversationEvent, ServerEvent } from "../protocol/events.ts";
+import type { ConversationEvent } from "../protocol/events.ts";
 import { defaultDataPath, parentDir } from "../server/data_dir.ts";
 import { MemoryStore } from "../server/memory_store.ts";
 import { openStore } from "../server/open_store.ts";
-import { type MemberId, type Outbox, Room } from "../server/room.ts";
+import { Room } from "../server/room.ts";
 import {
   SCHEMA_V1,
   SCHEMA_VERSION,
@@ -12,22 +12,16 @@ import {
   StoreOpenError,
   userVersion,
 } from "../server/sqlite_store.ts";
-
-/** A temp directory removed when the test ends. */
-async function tempDir(): Promise<string & AsyncDisposable> {
-  const path = await Deno.makeTempDir({ prefix: "chat_store_" });
-  return Object.assign(path, {
-    [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }),
-  }) as string & AsyncDisposable;
-}
+import { RecordingOutbox } from "./support/recording_outbox.ts";
+import { tempDir } from "./support/temp_dir.ts";
 
 function message(seq: number, text: string, from = "ana"): ConversationEvent {
   return { type: "message", seq, at: 1_000 + seq, from, text };
 }
 
 Deno.test("SqliteStore keeps events, history and lastSeq across a reopen", async () => {
-  await using dir = await tempDir();
-  const path = `${dir}/chat.db`;
+  await using dir = await tempDir("chat_store_");
+  const path = `${dir.path}/chat.db`;
   const store = new SqliteStore(path);
   equal(store.lastSeq(), 0);
   assertEquals(store.recentMessages(10), []);
@@ -63,8 +57,8 @@ Deno.test("SqliteStore keeps events, history and lastSeq across a reopen", async
 });
 
 Deno.test("SqliteStore prunes old events and says when a resume reaches past them", async () => {
-  await using dir = await tempDir();
-  const store = new SqliteStore(`${dir}/chat.db`, { keepEvents: 500 });
+  await using dir = await tempDir("chat_store_");
+  const store = new SqliteStore(`${dir.path}/chat.db`, { keepEvents: 500 });
   try {
     for (let seq = 1; seq <= 2000; seq++) store.appendEvent(message(seq, `m${seq}`));
     equal(store.eventsAfter(100), null);
@@ -87,8 +81,8 @@ Deno.test("SqliteStore prunes old events and says when a resume reaches past the
 });
 
 Deno.test("SqliteStore keeps schedules and never reuses a schedule id", async () => {
-  await using dir = await tempDir();
-  const path = `${dir}/chat.db`;
+  await using dir = await tempDir("chat_store_");
+  const path = `${dir.path}/chat.db`;
   const store = new SqliteStore(path);
   equal(store.lastScheduleId(), 0);
   store.saveSchedule({ id: 1, due: 500, author: "Ana", authorKey: "ana", text: "later" });
@@ -111,8 +105,8 @@ Deno.test("SqliteStore keeps schedules and never reuses a schedule id", async ()
 });
 
 Deno.test("SqliteStore keeps notes until they are taken, across a reopen", async () => {
-  await using dir = await tempDir();
-  const path = `${dir}/chat.db`;
+  await using dir = await tempDir("chat_store_");
+  const path = `${dir.path}/chat.db`;
   const store = new SqliteStore(path);
   store.addNote("ana", "first");
   store.addNote("bob", "other");
@@ -129,8 +123,8 @@ Deno.test("SqliteStore keeps notes until they are taken, across a reopen", async
 });
 
 Deno.test("SqliteStore migrates a version-1 file forward and keeps its data", async () => {
-  await using dir = await tempDir();
-  const path = `${dir}/chat.db`;
+  await using dir = await tempDir("chat_store_");
+  const path = `${dir.path}/chat.db`;
   const v1 = new DatabaseSync(path);
   v1.exec(SCHEMA_V1);
   v1.exec("PRAGMA user_version = 1");
@@ -166,31 +160,31 @@ Deno.test("SqliteStore migrates a version-1 file forward and keeps its data", as
 });
 
 Deno.test("SqliteStore refuses a file from a newer chat, and a file another server holds", async () => {
-  await using dir = await tempDir();
-  const newer = new DatabaseSync(`${dir}/newer.db`);
+  await using dir = await tempDir("chat_store_");
+  const newer = new DatabaseSync(`${dir.path}/newer.db`);
   newer.exec("PRAGMA user_version = 99");
   newer.close();
-  throws(() => new SqliteStore(`${dir}/newer.db`), /schema version 99, newer than/);
+  throws(() => new SqliteStore(`${dir.path}/newer.db`), /schema version 99, newer than/);
 
-  const first = new SqliteStore(`${dir}/chat.db`);
+  const first = new SqliteStore(`${dir.path}/chat.db`);
   try {
     throws(
-      () => new SqliteStore(`${dir}/chat.db`),
+      () => new SqliteStore(`${dir.path}/chat.db`),
       (error: Error) => error instanceof StoreOpenError && /in use by another/.test(error.message),
     );
   } finally {
     first.close();
   }
-  new SqliteStore(`${dir}/chat.db`).close();
-  throws(() => new SqliteStore(`${dir}/missing/dir/chat.db`), /Cannot open data file/);
+  new SqliteStore(`${dir.path}/chat.db`).close();
+  throws(() => new SqliteStore(`${dir.path}/missing/dir/chat.db`), /Cannot open data file/);
 });
 
 Deno.test("openStore() uses memory with --memory, else a file whose directory it creates", async () => {
-  await using dir = await tempDir();
-  const memory = openStore({ memory: true, dataPath: `${dir}/unused.db` });
+  await using dir = await tempDir("chat_store_");
+  const memory = openStore({ memory: true, dataPath: `${dir.path}/unused.db` });
   ok(memory instanceof MemoryStore);
   memory.close();
-  const path = `${dir}/nested/deeper/chat.db`;
+  const path = `${dir.path}/nested/deeper/chat.db`;
   const file = openStore({ memory: false, dataPath: path });
   try {
     ok(file instanceof SqliteStore);
@@ -228,27 +222,9 @@ Deno.test("defaultDataPath() follows XDG_DATA_HOME, then HOME, and LOCALAPPDATA 
   equal(parentDir("C:\\x\\chat.db"), "C:\\x");
 });
 
-/** An outbox that records what each member was sent. */
-class RecordingOutbox implements Outbox {
-  sent = new Map<MemberId, ServerEvent[]>();
-  admitted = new Set<MemberId>();
-  send(to: MemberId, event: ServerEvent): void {
-    this.sent.set(to, [...(this.sent.get(to) ?? []), event]);
-  }
-  broadcast(event: ServerEvent): void {
-    for (const id of this.admitted) this.send(id, event);
-  }
-  admit(id: MemberId): void {
-    this.admitted.add(id);
-  }
-  close(id: MemberId): void {
-    this.admitted.delete(id);
-  }
-}
-
 Deno.test("a room on SqliteStore replays chat history to a newcomer after a restart, without whispers or joins", async () => {
-  await using dir = await tempDir();
-  const path = `${dir}/chat.db`;
+  await using dir = await tempDir("chat_store_");
+  const path = `${dir.path}/chat.db`;
   const store = new SqliteStore(path);
   const before = new Room(new RecordingOutbox(), { store, historySize: 2 });
   before.join(1, "ana");

@@ -9,6 +9,7 @@ import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/stric
 import { parse } from "yaml";
 import { compileArgs, outputPath, RELEASE_TARGETS, tagMismatch } from "../scripts/compile.ts";
 import { RUNTIME_ENV, RUNTIME_PERMISSIONS } from "../scripts/permissions.ts";
+import { ServeProcess } from "./support/serve_process.ts";
 
 const ROOT = new URL("../", import.meta.url);
 
@@ -417,14 +418,18 @@ Deno.test("the shipped code needs no permission missing from scripts/permissions
   assertEquals(problems, []);
 });
 
+/**
+ * Empty (unset-looking) color variables make commander go on to probe
+ * CLICOLOR_FORCE, the read that --ignore-env exists for.
+ */
+const CHAT_ENV = { NO_COLOR: "", FORCE_COLOR: "" };
+
 /** Runs main.ts the way the compiled binary would: these permissions, no prompt. */
 function chatCommand(args: string[], env: Record<string, string> = {}): Deno.Command {
   return new Deno.Command(Deno.execPath(), {
     args: ["run", "--no-prompt", ...RUNTIME_PERMISSIONS, "main.ts", ...args],
     cwd: ROOT,
-    // Empty (unset-looking) color variables make commander go on to probe
-    // CLICOLOR_FORCE, the read that --ignore-env exists for.
-    env: { NO_COLOR: "", FORCE_COLOR: "", ...env },
+    env: { ...CHAT_ENV, ...env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -471,25 +476,16 @@ Deno.test("chat serve starts and stores data with only the runtime permissions",
       }],
     ];
     for (const [label, extra, env] of cases) {
-      const child = chatCommand(
-        ["serve", "--host", "127.0.0.1", "--port", "0", "--log-format", "json", ...extra],
-        env,
-      ).spawn();
-      const lines = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-      let seen = "";
-      while (!seen.includes('"event":"listening"')) {
-        const { value, done } = await lines.read();
-        if (done) break;
-        seen += value;
-      }
-      child.kill("SIGTERM");
-      await child.stdout.cancel();
-      await lines.cancel();
-      await child.status;
-      assert(seen.includes('"event":"listening"'), `${label}: server did not start: ${seen}`);
+      await using server = new ServeProcess(["--log-format", "json", ...extra], {
+        permissions: ["--no-prompt", ...RUNTIME_PERMISSIONS],
+        env: { ...CHAT_ENV, ...env },
+      });
+      await server.port.catch(() => {}); // If it never listens, the log below says why.
+      const { log } = await server.stop("SIGTERM");
+      assert(log.includes('"event":"listening"'), `${label}: server did not start: ${log}`);
       // The store opens before the listener, so a missing read, write or env
       // permission would have ended the process before "listening".
-      assert(!seen.includes("NotCapable"), `${label}: ${seen}`);
+      assert(!log.includes("NotCapable"), `${label}: ${log}`);
     }
   } finally {
     await Deno.remove(home, { recursive: true });
