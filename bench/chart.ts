@@ -9,7 +9,7 @@ const PANEL_WIDTH = 380;
 const PANEL_HEIGHT = 260;
 const MARGIN = { left: 60, right: 20, top: 40, bottom: 50 };
 const WIDTH = 2 * (MARGIN.left + PANEL_WIDTH + MARGIN.right);
-const HEIGHT = MARGIN.top + PANEL_HEIGHT + MARGIN.bottom + 30;
+const HEIGHT = MARGIN.top + PANEL_HEIGHT + MARGIN.bottom + 40;
 
 interface Point {
   members: number;
@@ -154,8 +154,8 @@ export function chartSvg(results: RunResult[]): string {
     label: `${result.params.rate}/s: ${result.metrics[metric]?.toFixed(digits)}`,
   });
   const members = fanouts.map((result) => result.params.members);
-  const xMin = 10 ** Math.floor(Math.log10(Math.min(...members, 100)) - 0.3);
-  const xMax = 10 ** Math.ceil(Math.log10(Math.max(...members, 1000)) + 0.3);
+  const xMin = 10 ** (Math.log10(Math.min(...members, 100)) - 0.4);
+  const xMax = 10 ** (Math.log10(Math.max(...members, 1000)) + 0.4);
   const latency: Panel = {
     title: "Latency p99 (send to receive)",
     unit: "ms",
@@ -168,9 +168,10 @@ export function chartSvg(results: RunResult[]): string {
     log: false,
     points: fanouts.map((result) => point(result, "cpuPerDeliveryUs", 2)),
   };
-  const legend = `<text x="${MARGIN.left}" y="${HEIGHT - 8}" font-size="11">` +
-    `Points are labelled with the offered rate (messages/s) and the figure. ` +
-    `Red dashes: the target from the performance issue; green point: met, orange: missed, blue: no target.</text>`;
+  const legend = `<text x="${MARGIN.left}" y="${HEIGHT - 22}" font-size="11">` +
+    `Points are labelled with the offered rate (messages/s) and the figure.</text>\n` +
+    `<text x="${MARGIN.left}" y="${HEIGHT - 8}" font-size="11">` +
+    `Red dashes: the target from the performance issue. Green point: met; orange: missed; blue: no target for that case.</text>`;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif" font-size="12">`,
     `<rect width="${WIDTH}" height="${HEIGHT}" fill="white"/>`,

@@ -117,11 +117,10 @@ async function main(args: string[]): Promise<number> {
     return 0;
   }
   const pins = await pinning(options);
-  const profileDir = options.profile ? `${ROOT}/bench/results/profile` : null;
-  if (profileDir !== null) {
-    await Deno.remove(profileDir, { recursive: true }).catch(() => {});
-    await Deno.mkdir(profileDir, { recursive: true });
-  }
+  // Profiles go to a fresh temporary folder: they are large and belong in no commit.
+  const profileDir = options.profile
+    ? await Deno.makeTempDir({ prefix: "chat_bench_profile_" })
+    : null;
   const context: BenchContext = {
     server: { root: ROOT, entry: options.server, cpus: pins.server, profileDir },
     workers: options.workers,

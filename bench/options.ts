@@ -44,7 +44,7 @@ Options:
   --runs N              repeat each case N times and report medians (default 1)
   --workers N           load-worker processes (default 2)
   --no-pin              do not pin the server and the workers to separate CPUs
-  --profile             write a V8 CPU profile of the server and print its hot functions
+  --profile             write V8 CPU profiles of the server (to a temp folder) and print its hot functions
   --no-docs             do not rewrite docs/performance.* after the full suite
   --server PATH         server entry point relative to the repo root (default main.ts)
   --output PATH         JSON lines file (default bench/results/latest.jsonl)
