@@ -173,7 +173,8 @@ export class ChatServer {
   }
 
   #ended(connection: Connection): void {
-    connection.close();
+    // A reason queued for it (a limit, a kick) still goes out, within a bounded wait.
+    this.#closeSoon(connection);
     this.#fanout.remove(connection);
     const ip = connection.remoteIp;
     const left = (this.#perIp.get(ip) ?? 1) - 1;

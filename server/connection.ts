@@ -1,11 +1,13 @@
 /**
  * One client connection's outbound side: a bounded queue of encoded lines
- * and a writer that drains it. While a write is in flight further lines
- * queue up and go out together as one write, so a busy room costs few
- * syscalls, and a member who stops reading only ever fills its own queue.
+ * and a writer that drains it. Lines queue until the write pacer's next
+ * flush or until the write in flight completes, then go out together as one
+ * write, so a busy room costs few syscalls, and a member who stops reading
+ * only ever fills its own queue.
  */
 import type { ServerEvent } from "../protocol/events.ts";
 import { encodeEvent, type Framing } from "../protocol/framing.ts";
+import { type Flushable, flushClock, requestFlush } from "./write_pacer.ts";
 
 /**
  * A queue over its limit is only "too slow" once its writer has made no
@@ -16,17 +18,7 @@ const STALL_MS = 1000;
 /** Past this many times the limit a connection is dropped even if it is making progress. */
 const HARD_LIMIT_FACTOR = 4;
 
-/** Writes whose queue is waiting for the next flush, shared by all connections. */
-const dirty: Connection[] = [];
-let flushScheduled = false;
-
-function flushDirty(): void {
-  flushScheduled = false;
-  const connections = dirty.splice(0);
-  for (const connection of connections) connection.startWriting();
-}
-
-export class Connection {
+export class Connection implements Flushable {
   readonly id: number;
   readonly conn: Deno.Conn;
   readonly remoteIp: string;
@@ -36,14 +28,21 @@ export class Connection {
   #limitBytes: number;
   #onOverflow: (connection: Connection) => void;
   #queue: Uint8Array[] = [];
+  /** Bytes queued or in flight: what this connection holds in memory. */
   #queuedBytes = 0;
-  #writing = false;
-  /** When the writer last started or finished a write (performance.now()). */
+  /** The write in flight, and how much of it the socket has taken. */
+  #writing: Uint8Array | null = null;
+  #written = 0;
+  /** When the writer last made progress, by the pacer's clock. */
   #progressAt = 0;
-  #dirty = false;
+  /** True while waiting in the pacer's list for the next flush. */
+  #flushRequested = false;
   #closing = false;
   #closed = false;
   #drained: (() => void)[] = [];
+  // Bound once per connection so a write costs no new closures.
+  #onWritten = (count: number) => this.#afterWrite(count);
+  #onWriteFailed = () => this.close();
 
   constructor(
     id: number,
@@ -85,14 +84,10 @@ export class Connection {
       return;
     }
     this.#queue.push(bytes);
-    this.#queuedBytes += bytes.length;
-    if (!this.#writing && !this.#dirty) {
-      this.#dirty = true;
-      dirty.push(this);
-      if (!flushScheduled) {
-        flushScheduled = true;
-        queueMicrotask(flushDirty);
-      }
+    this.#queuedBytes = queued;
+    if (this.#writing === null && !this.#flushRequested) {
+      this.#flushRequested = true;
+      requestFlush(this);
     }
   }
 
@@ -122,7 +117,7 @@ export class Connection {
   /** Whether a queue past the soft limit means the reader is too slow (see STALL_MS). */
   #overLimit(queued: number): boolean {
     if (queued > this.#limitBytes * HARD_LIMIT_FACTOR) return true;
-    return this.#writing && performance.now() - this.#progressAt > STALL_MS;
+    return this.#writing !== null && performance.now() - this.#progressAt > STALL_MS;
   }
 
   /** Forgets queued bytes that no write has taken yet. */
@@ -133,7 +128,7 @@ export class Connection {
 
   /** Resolves once the queue is empty and no write is in flight. */
   drained(): Promise<void> {
-    if (!this.#writing && this.#queue.length === 0) return Promise.resolve();
+    if (this.#writing === null && this.#queue.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.#drained.push(resolve));
   }
 
@@ -148,42 +143,56 @@ export class Connection {
     } catch {
       // Already closed by the other side or by a failed write.
     }
-    for (const resolve of this.#drained.splice(0)) resolve();
+    this.#settleDrained();
   }
 
-  /** Called by the shared flush: writes everything queued, coalesced. */
-  startWriting(): void {
-    this.#dirty = false;
-    if (this.#writing || this.#closed) return;
-    this.#writing = true;
-    this.#progressAt = performance.now();
-    this.#writeLoop().catch(() => this.close());
-  }
-
-  async #writeLoop(): Promise<void> {
-    while (this.#queue.length > 0 && !this.#closed) {
-      const chunks = this.#queue;
-      const total = this.#queuedBytes;
-      this.#queue = [];
-      let bytes: Uint8Array;
-      if (chunks.length === 1) {
-        bytes = chunks[0];
-      } else {
-        bytes = new Uint8Array(total);
-        let offset = 0;
-        for (const chunk of chunks) {
-          bytes.set(chunk, offset);
-          offset += chunk.length;
-        }
+  /** Called by the write pacer: writes everything queued as one write. */
+  flushQueued(): void {
+    this.#flushRequested = false;
+    if (this.#writing !== null || this.#closed || this.#queue.length === 0) return;
+    const chunks = this.#queue;
+    this.#queue = [];
+    let bytes = chunks[0];
+    if (chunks.length > 1) {
+      let total = 0;
+      for (let i = 0; i < chunks.length; i++) total += chunks[i].length;
+      bytes = new Uint8Array(total);
+      let offset = 0;
+      for (let i = 0; i < chunks.length; i++) {
+        bytes.set(chunks[i], offset);
+        offset += chunks[i].length;
       }
-      let written = 0;
-      while (written < bytes.length) {
-        written += await this.conn.write(written === 0 ? bytes : bytes.subarray(written));
-        this.#progressAt = performance.now();
-      }
-      this.#queuedBytes -= total;
     }
-    this.#writing = false;
+    this.#writing = bytes;
+    this.#written = 0;
+    this.#progressAt = flushClock();
+    this.conn.write(bytes).then(this.#onWritten, this.#onWriteFailed);
+  }
+
+  #afterWrite(count: number): void {
+    const bytes = this.#writing;
+    if (bytes === null || this.#closed) return;
+    this.#written += count;
+    this.#progressAt = flushClock();
+    if (this.#written < bytes.length) {
+      // The socket took part of it: write the rest before anything newer.
+      this.conn.write(bytes.subarray(this.#written)).then(this.#onWritten, this.#onWriteFailed);
+      return;
+    }
+    this.#queuedBytes -= bytes.length;
+    this.#writing = null;
+    if (this.#queue.length > 0) {
+      if (!this.#flushRequested) {
+        this.#flushRequested = true;
+        requestFlush(this);
+      }
+    } else {
+      this.#settleDrained();
+    }
+  }
+
+  #settleDrained(): void {
+    if (this.#drained.length === 0) return;
     for (const resolve of this.#drained.splice(0)) resolve();
   }
 }
