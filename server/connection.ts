@@ -25,6 +25,12 @@ export class Connection implements Flushable {
   framing: Framing = "plain";
   /** Position in the fan-out's member list, or -1 when not a member. */
   memberIndex = -1;
+  /** The fan-out flush whose segment `segmentOffset` points into, or -1. */
+  segmentEpoch = -1;
+  /** How much of that segment this member has already been given. */
+  segmentOffset = 0;
+  /** Set by the fan-out for members: queues pending broadcasts before a private line. */
+  beforePrivate: ((connection: Connection) => void) | null = null;
   #limitBytes: number;
   #onOverflow: (connection: Connection) => void;
   #queue: Uint8Array[] = [];
@@ -74,9 +80,20 @@ export class Connection implements Flushable {
     this.enqueue(encodeEvent(event, this.framing));
   }
 
-  /** Queues encoded bytes; the same buffer may be queued on many connections. */
+  /** Queues a private line, after the broadcasts that came before it. */
   enqueue(bytes: Uint8Array): void {
     if (this.#closing || this.#closed) return;
+    this.beforePrivate?.(this);
+    this.#push(bytes);
+  }
+
+  /** Queues bytes that many connections share (a view of a broadcast segment). */
+  enqueueShared(bytes: Uint8Array): void {
+    if (this.#closing || this.#closed) return;
+    this.#push(bytes);
+  }
+
+  #push(bytes: Uint8Array): void {
     const queued = this.#queuedBytes + bytes.length;
     if (queued > this.#limitBytes && this.#overLimit(queued)) {
       this.#discardPending();
@@ -110,7 +127,8 @@ export class Connection implements Flushable {
     const wasClosing = this.#closing;
     this.#closing = false;
     this.#discardPending();
-    this.send(event);
+    // Broadcasts it has not been given are moot: it is being disconnected.
+    this.#push(encodeEvent(event, this.framing));
     this.#closing = wasClosing;
   }
 
@@ -146,10 +164,10 @@ export class Connection implements Flushable {
     this.#settleDrained();
   }
 
-  /** Called by the write pacer: writes everything queued as one write. */
-  flushQueued(): void {
+  /** Called by the write pacer: writes everything queued as one write; returns writes started. */
+  flushQueued(): number {
     this.#flushRequested = false;
-    if (this.#writing !== null || this.#closed || this.#queue.length === 0) return;
+    if (this.#writing !== null || this.#closed || this.#queue.length === 0) return 0;
     const chunks = this.#queue;
     this.#queue = [];
     let bytes = chunks[0];
@@ -167,6 +185,7 @@ export class Connection implements Flushable {
     this.#written = 0;
     this.#progressAt = flushClock();
     this.conn.write(bytes).then(this.#onWritten, this.#onWriteFailed);
+    return 1;
   }
 
   #afterWrite(count: number): void {

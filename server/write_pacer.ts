@@ -1,15 +1,16 @@
 /**
  * Decides when queued output is written. Lines queue on each connection and
  * one flush writes every waiting queue as a single write per connection.
- * After a flush that touched many connections the next one waits a little
- * (a few microseconds per connection touched, capped), so under load each
+ * After a flush that wrote to many connections the next one waits a little
+ * (a few microseconds per write, capped), so under load each
  * write carries several lines and the syscall count per delivered line
  * falls, while a quiet room still writes at once.
  */
 
 /** Something with queued output. */
 export interface Flushable {
-  flushQueued(): void;
+  /** Writes what is queued; returns how many writes it started. */
+  flushQueued(): number;
 }
 
 /** The least pause between flushes, in ms, once a flush has just happened. */
@@ -47,8 +48,9 @@ function flush(): void {
   coarseNow = lastFlushAt = performance.now();
   const batch = waiting;
   waiting = spare;
-  for (let i = 0; i < batch.length; i++) batch[i].flushQueued();
-  paceMs = Math.min(MAX_PACE_MS, Math.max(MIN_PACE_MS, batch.length * PACE_PER_WRITE_MS));
+  let writes = 0;
+  for (let i = 0; i < batch.length; i++) writes += batch[i].flushQueued();
+  paceMs = Math.min(MAX_PACE_MS, Math.max(MIN_PACE_MS, writes * PACE_PER_WRITE_MS));
   batch.length = 0;
   spare = batch;
 }
