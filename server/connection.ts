@@ -7,7 +7,7 @@
  */
 import type { ServerEvent } from "../protocol/events.ts";
 import { encodeEvent, type Framing } from "../protocol/framing.ts";
-import { type Flushable, flushClock, requestFlush } from "./write_pacer.ts";
+import { type Flushable, flushClock, requestFlush, requestUrgentFlush } from "./write_pacer.ts";
 
 /**
  * A queue over its limit is only "too slow" once its writer has made no
@@ -85,6 +85,7 @@ export class Connection implements Flushable {
     if (this.#closing || this.#closed) return;
     this.beforePrivate?.(this);
     this.#push(bytes);
+    if (this.#writing === null) requestUrgentFlush(this);
   }
 
   /** Queues bytes that many connections share (a view of a broadcast segment). */

@@ -16,9 +16,9 @@ export interface Flushable {
 /** The least pause between flushes, in ms, once a flush has just happened. */
 const MIN_PACE_MS = 1;
 /** Pause per connection written by the previous flush, in ms. */
-const PACE_PER_WRITE_MS = 0.008;
+const PACE_PER_WRITE_MS = 0.02;
 /** The longest pause; bounds the latency pacing can add. */
-const MAX_PACE_MS = 25;
+const MAX_PACE_MS = 20;
 
 let waiting: Flushable[] = [];
 let spare: Flushable[] = [];
@@ -31,6 +31,28 @@ let coarseNow = 0;
 /** performance.now() as of the latest flush. */
 export function flushClock(): number {
   return coarseNow;
+}
+
+let urgent: Flushable[] = [];
+let urgentScheduled = false;
+
+/**
+ * Writes a target's queue at the end of the current task, ahead of the
+ * pacing: for private lines (a welcome, an error, a whisper), which are few
+ * and should not wait behind a big broadcast.
+ */
+export function requestUrgentFlush(target: Flushable): void {
+  urgent.push(target);
+  if (urgentScheduled) return;
+  urgentScheduled = true;
+  queueMicrotask(flushUrgent);
+}
+
+function flushUrgent(): void {
+  urgentScheduled = false;
+  const batch = urgent;
+  urgent = [];
+  for (let i = 0; i < batch.length; i++) batch[i].flushQueued();
 }
 
 /** Queues a connection for the next flush; the caller makes sure it is queued once. */
