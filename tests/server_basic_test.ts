@@ -24,3 +24,35 @@ Deno.test("a taken nickname is refused with its name quoted and the connection s
   await other.send("carol");
   await other.waitFor("Welcome, carol!");
 });
+
+Deno.test("private lines arrive in order with the broadcasts around them", async () => {
+  await using server = startServer({ limits: { rate: 0 } });
+  await using alice = await joinPlain(server.address.port, "alice");
+  await using bob = await joinPlain(server.address.port, "bob");
+  await alice.waitFor("* bob joined the chat.");
+  // One write, so all of it is handled in one turn and shares one flush.
+  await alice.write("first\n/nope\nsecond\n/whisper bob psst\nthird\n");
+  const seen = [];
+  for (let i = 0; i < 5; i++) seen.push((await alice.readLine()).replace(/^\[\d\d:\d\d\] /, ""));
+  assertEquals(
+    seen.join("|"),
+    [
+      "alice: first",
+      'Unknown command "/nope". Type /help for the list of commands.',
+      "alice: second",
+      "[Whisper to bob] psst",
+      "alice: third",
+    ].join("|"),
+  );
+  const bobSaw = [];
+  for (let i = 0; i < 4; i++) bobSaw.push((await bob.readLine()).replace(/^\[\d\d:\d\d\] /, ""));
+  assertEquals(
+    bobSaw.join("|"),
+    [
+      "alice: first",
+      "alice: second",
+      "[Whisper from alice] psst",
+      "alice: third",
+    ].join("|"),
+  );
+});
