@@ -13,7 +13,7 @@
  * terminal; with color off the line contains no escape sequence at all.
  */
 import type { ServerEvent } from "../protocol/events.ts";
-import { eventText, stampOf } from "../protocol/plain.ts";
+import { eventText } from "../protocol/plain.ts";
 import { nicknameKey, sanitizeText } from "../protocol/text.ts";
 import { formatClock } from "../protocol/time.ts";
 
@@ -44,7 +44,7 @@ const NICK_PALETTE = [25, 31, 33, 36, 64, 70, 97, 99, 130, 134, 166, 172] as con
 /** One display line for an event, without a trailing newline. */
 export function renderEvent(event: ServerEvent, options: RenderOptions): string {
   const replayed = "history" in event && event.history === true;
-  const stamp = `[${formatClock(stampOf(event))}]`;
+  const stamp = `[${formatClock(event.at)}]`;
   const marker = replayed ? "(history) " : "";
 
   if (!options.color) {

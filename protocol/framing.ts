@@ -31,11 +31,6 @@ export class LineSplitter {
     this.#maxLineBytes = maxLineBytes;
   }
 
-  /** True while part of a line is held, waiting for its newline. */
-  get holdsPartialLine(): boolean {
-    return this.#pending !== null || this.#discarding;
-  }
-
   /** Feeds a chunk; calls `emit` for each complete line or oversized line. */
   push(chunk: Uint8Array, emit: (result: LineResult) => void): void {
     let start = 0;

@@ -56,15 +56,10 @@ export function eventText(event: ServerEvent): string {
   }
 }
 
-/** The instant an event's `[HH:MM]` stamp shows: a scheduled message's own time. */
-export function stampOf(event: ServerEvent): number {
-  return event.at;
-}
-
 /** One plain-text line for an event, in the server's time zone. */
 export function plainLine(event: ServerEvent): string {
   const history = "history" in event && event.history ? "(history) " : "";
-  return `[${formatClock(stampOf(event))}] ${history}${eventText(event)}\r\n`;
+  return `[${formatClock(event.at)}] ${history}${eventText(event)}\r\n`;
 }
 
 /** The prompt a plain client sees on connecting. */

@@ -53,6 +53,8 @@ export class ChatServer {
     this.#fanout = new Fanout(
       (connection) => this.#closeSoon(connection),
       (event) => {
+        // A join is already logged as "register", with more detail.
+        if (event.type === "join") return;
         const { type, at: _at, ...fields } = event;
         this.#log("info", type, fields);
       },

@@ -72,10 +72,6 @@ export class Connection implements Flushable {
     return this.#closing || this.#closed;
   }
 
-  get queuedBytes(): number {
-    return this.#queuedBytes;
-  }
-
   send(event: ServerEvent): void {
     this.enqueue(encodeEvent(event, this.framing));
   }

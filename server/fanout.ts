@@ -41,10 +41,6 @@ export class Fanout implements Outbox {
     this.#observe = observe;
   }
 
-  get memberCount(): number {
-    return this.#members.length;
-  }
-
   add(connection: Connection): void {
     this.connections.set(connection.id, connection);
   }
