@@ -52,7 +52,7 @@ class LoadWorker {
       timer = setTimeout(() => {
         this.#waiting.delete(id);
         resolve({ op: "error", message: `The load worker did not answer "${request.op}" in time` });
-      }, REQUEST_TIMEOUT_MS);
+      }, REQUEST_TIMEOUT_MS + ("durationMs" in request ? request.durationMs : 0));
     });
     await this.#writer.write(encoder.encode(JSON.stringify(envelope) + "\n"));
     const answer = await reply;

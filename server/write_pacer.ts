@@ -2,9 +2,10 @@
  * Decides when queued output is written. Lines queue on each connection and
  * one flush writes every waiting queue as a single write per connection.
  * After a flush that wrote to many connections the next one waits a little
- * (a few microseconds per write, capped), so under load each
- * write carries several lines and the syscall count per delivered line
- * falls, while a quiet room still writes at once.
+ * (a few microseconds per write, capped), so under load each write carries
+ * several lines and the syscall count per delivered line falls. Waiting is
+ * a token bucket: a quiet room has credit for a few flushes in a row, so its
+ * occasional bursts still go out at once; only sustained load is paced.
  */
 
 /** Something with queued output. */
@@ -16,15 +17,19 @@ export interface Flushable {
 /** The least pause between flushes, in ms, once a flush has just happened. */
 const MIN_PACE_MS = 1;
 /** Pause per connection written by the previous flush, in ms. */
-const PACE_PER_WRITE_MS = 0.02;
+const PACE_PER_WRITE_MS = 0.025;
 /** The longest pause; bounds the latency pacing can add. */
 const MAX_PACE_MS = 20;
+/** Flushes that may follow one another without waiting. */
+const BURST_FLUSHES = 4;
 
 let waiting: Flushable[] = [];
 let spare: Flushable[] = [];
 let scheduled = false;
-let lastFlushAt = -Infinity;
-let paceMs = 0;
+let paceMs = MIN_PACE_MS;
+/** Flushes that may go without waiting; one more accrues every `paceMs`. */
+let credit = BURST_FLUSHES;
+let creditAt = 0;
 /** The time of the latest flush: a clock that costs nothing to read. */
 let coarseNow = 0;
 
@@ -60,14 +65,22 @@ export function requestFlush(target: Flushable): void {
   waiting.push(target);
   if (scheduled) return;
   scheduled = true;
-  const wait = lastFlushAt + paceMs - performance.now();
-  if (wait <= 0) queueMicrotask(flush);
-  else setTimeout(flush, wait);
+  accrue(performance.now());
+  if (credit >= 1) queueMicrotask(flush);
+  else setTimeout(flush, (1 - credit) * paceMs);
+}
+
+function accrue(now: number): void {
+  credit = Math.min(BURST_FLUSHES, credit + (now - creditAt) / paceMs);
+  creditAt = now;
 }
 
 function flush(): void {
   scheduled = false;
-  coarseNow = lastFlushAt = performance.now();
+  coarseNow = performance.now();
+  accrue(coarseNow);
+  // A timer may fire a little early; never let credit run into debt.
+  credit = Math.max(0, credit - 1);
   const batch = waiting;
   waiting = spare;
   let writes = 0;
