@@ -40,7 +40,7 @@ export const FULL_SUITE: BenchCase[] = [
   },
   {
     scenario: "idle",
-    params: { members: 10000, concurrency: 100, settleS: 3 },
+    params: { members: 10000, concurrency: 100, settleS: 5 },
     targets: [{ metric: "kbPerConnection", max: 10 }],
   },
   {

@@ -45,7 +45,7 @@ export class Connection implements Flushable {
   #flushRequested = false;
   #closing = false;
   #closed = false;
-  #drained: (() => void)[] = [];
+  #drained: (() => void)[] | null = null;
   // Bound once per connection so a write costs no new closures.
   #onWritten = (count: number) => this.#afterWrite(count);
   #onWriteFailed = () => this.close();
@@ -144,7 +144,7 @@ export class Connection implements Flushable {
   /** Resolves once the queue is empty and no write is in flight. */
   drained(): Promise<void> {
     if (this.#writing === null && this.#queue.length === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#drained.push(resolve));
+    return new Promise((resolve) => (this.#drained ??= []).push(resolve));
   }
 
   close(): void {
@@ -208,7 +208,9 @@ export class Connection implements Flushable {
   }
 
   #settleDrained(): void {
-    if (this.#drained.length === 0) return;
-    for (const resolve of this.#drained.splice(0)) resolve();
+    const waiting = this.#drained;
+    if (waiting === null) return;
+    this.#drained = null;
+    for (const resolve of waiting) resolve();
   }
 }

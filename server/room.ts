@@ -45,7 +45,7 @@ export interface Member {
   /** When the connection dropped, while the nickname is held for a resume. */
   detachedAt?: number;
   /** Whispers that arrived while detached, replayed on resume. */
-  missed: ServerEvent[];
+  missed?: ServerEvent[];
 }
 
 export interface RoomOptions {
@@ -165,7 +165,6 @@ export class Room {
       key: nicknameKey(nick),
       arrival: ++this.#arrivals,
       resumeToken: options.resumable ? this.#newToken() : undefined,
-      missed: [],
     };
     this.#members.set(id, member);
     this.#byKey.set(member.key, member);
@@ -245,8 +244,8 @@ export class Room {
   /** Sends a private event to a member. */
   tell(member: Member, event: ServerEvent): void {
     if (member.detachedAt !== undefined) {
-      if (event.type === "whisper" && member.missed.length < MAX_MISSED) {
-        member.missed.push(event);
+      if (event.type === "whisper" && (member.missed?.length ?? 0) < MAX_MISSED) {
+        (member.missed ??= []).push(event);
       }
       return;
     }
@@ -386,8 +385,8 @@ export class Room {
     }
     // Marked like history: the client shows them as catch-up, keyed by seq.
     for (const event of missed ?? []) this.#outbox.send(id, { ...event, history: true });
-    for (const event of member.missed) this.#outbox.send(id, event);
-    member.missed = [];
+    for (const event of member.missed ?? []) this.#outbox.send(id, event);
+    member.missed = undefined;
     this.#outbox.admit(id);
   }
 

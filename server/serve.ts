@@ -4,6 +4,8 @@
  */
 import type { Limits } from "../protocol/limits.ts";
 import { ChatServer } from "./chat_server.ts";
+import { startIdleCollector } from "./idle_collector.ts";
+import { flushClock } from "./write_pacer.ts";
 import { createLogger, type LogFormat, type LogLevel } from "./log.ts";
 import { MemoryStore } from "./memory_store.ts";
 import type { RoomStore } from "./store.ts";
@@ -61,6 +63,7 @@ export async function serve(
     }
     throw error;
   }
+  const stopCollector = startIdleCollector({ activity: flushClock });
   const stopped = Promise.withResolvers<void>();
   const signals: Deno.Signal[] = Deno.build.os === "windows"
     ? ["SIGINT", "SIGBREAK"]
@@ -69,6 +72,7 @@ export async function serve(
   for (const signal of signals) Deno.addSignalListener(signal, onSignal);
   await stopped.promise;
   for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
+  stopCollector();
   await server.shutdown();
   logger.info("stopped", {});
   return 0;

@@ -13,7 +13,7 @@ import { FloodControl } from "./flood_control.ts";
 import type { Room } from "./room.ts";
 
 /** Read buffers start small so idle members cost little, and grow for busy ones. */
-const MIN_READ_BUFFER = 512;
+const MIN_READ_BUFFER = 256;
 const MAX_READ_BUFFER = 64 * 1024;
 
 export interface SessionHost {
@@ -28,7 +28,8 @@ export class Session {
   #host: SessionHost;
   #connection: Connection;
   #splitter: LineSplitter;
-  #flood: FloodControl;
+  /** Null when flood control is off (`--rate 0`). */
+  #flood: FloodControl | null;
   #floodTimer: ReturnType<typeof setTimeout> | undefined;
   #registerTimer: ReturnType<typeof setTimeout> | undefined;
   #framingChosen = false;
@@ -38,7 +39,9 @@ export class Session {
     this.#host = host;
     this.#connection = connection;
     this.#splitter = new LineSplitter(host.limits.maxLineBytes);
-    this.#flood = new FloodControl({ rate: host.limits.rate, burst: host.limits.burst });
+    this.#flood = host.limits.rate > 0
+      ? new FloodControl({ rate: host.limits.rate, burst: host.limits.burst })
+      : null;
   }
 
   get registered(): boolean {
@@ -96,15 +99,17 @@ export class Session {
         return;
       }
     }
-    const verdict = this.#flood.offer(result.text);
+    const verdict = this.#flood?.offer(result.text) ?? "pass";
     if (verdict === "pass") {
       this.#handle(result.text);
     } else if (verdict === "delay") {
       this.#armFloodTimer();
     } else if (verdict === "drop") {
-      if (this.#flood.dropped === 1) {
+      if (this.#flood!.dropped === 1) {
         this.#error(
-          `You are sending too fast; slow down. ${this.#flood.backlogSize} lines are waiting to be sent (at most ${this.#host.limits.rate} a second); further lines are being dropped.`,
+          `You are sending too fast; slow down. ${
+            this.#flood!.backlogSize
+          } lines are waiting to be sent (at most ${this.#host.limits.rate} a second); further lines are being dropped.`,
         );
         this.#host.log("info", "limit", { id: this.#connection.id, limit: "rate" });
       }
@@ -115,11 +120,11 @@ export class Session {
 
   #armFloodTimer(): void {
     if (this.#floodTimer !== undefined) return;
-    const wait = this.#flood.nextReleaseIn();
+    const wait = this.#flood?.nextReleaseIn() ?? null;
     if (wait === null) return;
     this.#floodTimer = setTimeout(() => {
       this.#floodTimer = undefined;
-      for (const line of this.#flood.release()) {
+      for (const line of this.#flood!.release()) {
         if (this.#connection.closing) return;
         this.#handle(line);
       }
@@ -171,6 +176,7 @@ export class Session {
     if (!joined) return;
     this.#registered = true;
     clearTimeout(this.#registerTimer);
+    this.#registerTimer = undefined;
     const member = this.#host.room.member(this.#connection.id);
     this.#host.log("info", "register", {
       id: this.#connection.id,
