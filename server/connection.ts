@@ -7,7 +7,7 @@
  */
 import type { ServerEvent } from "../protocol/events.ts";
 import { encodeEvent, type Framing } from "../protocol/framing.ts";
-import { type Flushable, flushClock, requestFlush, requestUrgentFlush } from "./write_pacer.ts";
+import { type Flushable, flushClock, requestUrgentFlush } from "./write_pacer.ts";
 
 /**
  * A queue over its limit is only "too slow" once its writer has made no
@@ -15,6 +15,8 @@ import { type Flushable, flushClock, requestFlush, requestUrgentFlush } from "./
  * turn can exceed the limit for a member who reads perfectly well.
  */
 const STALL_MS = 1000;
+/** Chunks are copied together into one write only up to this size. */
+const MAX_COALESCED_BYTES = 4096;
 /** Past this many times the limit a connection is dropped even if it is making progress. */
 const HARD_LIMIT_FACTOR = 4;
 
@@ -41,7 +43,7 @@ export class Connection implements Flushable {
   #written = 0;
   /** When the writer last made progress, by the pacer's clock. */
   #progressAt = 0;
-  /** True while waiting in the pacer's list for the next flush. */
+  /** True while waiting in the write pacer's list to be written. */
   #flushRequested = false;
   #closing = false;
   #closed = false;
@@ -81,10 +83,13 @@ export class Connection implements Flushable {
     if (this.#closing || this.#closed) return;
     this.beforePrivate?.(this);
     this.#push(bytes);
-    if (this.#writing === null) requestUrgentFlush(this);
+    this.#flushSoon();
   }
 
-  /** Queues bytes that many connections share (a view of a broadcast segment). */
+  /**
+   * Queues bytes that many connections share (a view of a broadcast
+   * segment); the fan-out calls `flushQueued()` right after.
+   */
   enqueueShared(bytes: Uint8Array): void {
     if (this.#closing || this.#closed) return;
     this.#push(bytes);
@@ -99,10 +104,13 @@ export class Connection implements Flushable {
     }
     this.#queue.push(bytes);
     this.#queuedBytes = queued;
-    if (this.#writing === null && !this.#flushRequested) {
-      this.#flushRequested = true;
-      requestFlush(this);
-    }
+  }
+
+  /** Writes the queue at the end of the current task, unless a write is in flight. */
+  #flushSoon(): void {
+    if (this.#writing !== null || this.#flushRequested) return;
+    this.#flushRequested = true;
+    requestUrgentFlush(this);
   }
 
   /** Sends what is queued, then closes; bounded by `graceMs`. */
@@ -126,6 +134,7 @@ export class Connection implements Flushable {
     this.#discardPending();
     // Broadcasts it has not been given are moot: it is being disconnected.
     this.#push(encodeEvent(event, this.framing));
+    this.#flushSoon();
     this.#closing = wasClosing;
   }
 
@@ -161,23 +170,31 @@ export class Connection implements Flushable {
     this.#settleDrained();
   }
 
-  /** Called by the write pacer: writes everything queued as one write; returns writes started. */
+  /** Writes the queue (small chunks coalesced into one write); returns the writes started. */
   flushQueued(): number {
     this.#flushRequested = false;
-    if (this.#writing !== null || this.#closed || this.#queue.length === 0) return 0;
-    const chunks = this.#queue;
-    this.#queue = [];
-    let bytes = chunks[0];
-    if (chunks.length > 1) {
-      let total = 0;
-      for (let i = 0; i < chunks.length; i++) total += chunks[i].length;
+    const queue = this.#queue;
+    if (this.#writing !== null || this.#closed || queue.length === 0) return 0;
+    // Coalesce small chunks into one write; a large chunk (a shared broadcast
+    // view) goes out as it is, so a member who is behind holds views of shared
+    // buffers rather than private copies of them.
+    let count = 1;
+    let total = queue[0].length;
+    while (count < queue.length && total + queue[count].length <= MAX_COALESCED_BYTES) {
+      total += queue[count].length;
+      count++;
+    }
+    let bytes = queue[0];
+    if (count > 1) {
       bytes = new Uint8Array(total);
       let offset = 0;
-      for (let i = 0; i < chunks.length; i++) {
-        bytes.set(chunks[i], offset);
-        offset += chunks[i].length;
+      for (let i = 0; i < count; i++) {
+        bytes.set(queue[i], offset);
+        offset += queue[i].length;
       }
     }
+    if (count === queue.length) this.#queue = [];
+    else queue.splice(0, count);
     this.#writing = bytes;
     this.#written = 0;
     this.#progressAt = flushClock();
@@ -197,14 +214,9 @@ export class Connection implements Flushable {
     }
     this.#queuedBytes -= bytes.length;
     this.#writing = null;
-    if (this.#queue.length > 0) {
-      if (!this.#flushRequested) {
-        this.#flushRequested = true;
-        requestFlush(this);
-      }
-    } else {
-      this.#settleDrained();
-    }
+    // What queued meanwhile (a member who fell behind, a private line) follows at once.
+    if (this.#queue.length > 0) this.flushQueued();
+    else this.#settleDrained();
   }
 
   #settleDrained(): void {
