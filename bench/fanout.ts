@@ -5,7 +5,7 @@
  * server's CPU per delivery and peak memory.
  */
 import { describeThreadCpu, readMachineBusy, readProc, readThreadCpu } from "./proc_stats.ts";
-import type { RunResult, Target } from "./result.ts";
+import { newResult, noteDeliveryProblems, type RunResult, type Target } from "./result.ts";
 import { type BenchContext, BenchRoom, expectedJoins, sleep } from "./room.ts";
 import { nowMicros } from "./clock.ts";
 
@@ -29,15 +29,7 @@ export async function runFanout(
   label = `fanout ${params.members}×${params.rate}/s`,
 ): Promise<RunResult> {
   const senders = Math.min(params.senders, params.members);
-  const result: RunResult = {
-    scenario: "fanout",
-    label,
-    params: { ...params, senders },
-    metrics: {},
-    problems: [],
-    notes: [],
-    targets,
-  };
+  const result = newResult("fanout", label, { ...params, senders }, targets);
   context.progress(`${label}: starting the server and ${params.members} members`);
   const room = await BenchRoom.open(context, params.members, senders);
   try {
@@ -152,16 +144,14 @@ export async function runFanout(
       generatorLoopLagMaxMs: stats.loopLag.max / 1000,
     });
     noteGenerator(context, result);
-    if (lost > 0) result.problems.push(`${lost} deliveries lost of ${expected}`);
-    if (stats.disordered > 0) {
-      result.problems.push(`${stats.disordered} deliveries duplicated or out of order`);
-    }
-    if (stats.closed > 0) {
-      result.problems.push(`the server closed ${stats.closed} member connections`);
-    }
+    noteDeliveryProblems(result, {
+      lost,
+      expected,
+      disordered: stats.disordered,
+      closed: stats.closed,
+    });
   } finally {
-    const { diedEarly, exitCode } = await room.close();
-    if (diedEarly) result.problems.push(`the server died during the run (exit ${exitCode})`);
+    await room.close(result);
   }
   return result;
 }

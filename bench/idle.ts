@@ -4,7 +4,7 @@
  * (RSS after the room has settled − RSS before anyone connected) / N.
  */
 import { readProc } from "./proc_stats.ts";
-import type { RunResult, Target } from "./result.ts";
+import { newResult, noteDeliveryProblems, type RunResult, type Target } from "./result.ts";
 import { type BenchContext, BenchRoom, expectedJoins, sleep } from "./room.ts";
 
 export interface IdleParams {
@@ -20,15 +20,7 @@ export async function runIdle(
   targets: Target[],
 ): Promise<RunResult> {
   const label = `idle ${params.members}`;
-  const result: RunResult = {
-    scenario: "idle",
-    label,
-    params: { ...params },
-    metrics: {},
-    problems: [],
-    notes: [],
-    targets,
-  };
+  const result = newResult("idle", label, { ...params }, targets);
   context.progress(`${label}: starting the server and ${params.members} members`);
   const room = await BenchRoom.open(context, params.members, 0);
   try {
@@ -66,12 +58,9 @@ export async function runIdle(
       kbPerConnection: members > 0 ? (rss - base) / members / 1024 : NaN,
       closed: stats.closed,
     });
-    if (stats.closed > 0) {
-      result.problems.push(`the server closed ${stats.closed} member connections`);
-    }
+    noteDeliveryProblems(result, { closed: stats.closed });
   } finally {
-    const { diedEarly, exitCode } = await room.close();
-    if (diedEarly) result.problems.push(`the server died during the run (exit ${exitCode})`);
+    await room.close(result);
   }
   return result;
 }

@@ -4,7 +4,7 @@
  * last welcome, and checks that every join was still announced to every
  * member already in the room.
  */
-import type { RunResult, Target } from "./result.ts";
+import { newResult, type RunResult, type Target } from "./result.ts";
 import { type BenchContext, BenchRoom, expectedJoins } from "./room.ts";
 
 export interface JoinParams {
@@ -18,15 +18,7 @@ export async function runJoinStorm(
   targets: Target[],
 ): Promise<RunResult> {
   const label = `join ${params.members} (${params.concurrency} in flight)`;
-  const result: RunResult = {
-    scenario: "join",
-    label,
-    params: { ...params },
-    metrics: {},
-    problems: [],
-    notes: [],
-    targets,
-  };
+  const result = newResult("join", label, { ...params }, targets);
   context.progress(`${label}: starting the server`);
   const room = await BenchRoom.open(context, params.members, 0);
   try {
@@ -55,8 +47,7 @@ export async function runJoinStorm(
       );
     }
   } finally {
-    const { diedEarly, exitCode } = await room.close();
-    if (diedEarly) result.problems.push(`the server died during the run (exit ${exitCode})`);
+    await room.close(result);
   }
   return result;
 }

@@ -29,6 +29,30 @@ export interface RunResult {
   series?: Record<string, number>[];
 }
 
+/** A result with nothing measured yet. */
+export function newResult(
+  scenario: ScenarioName,
+  label: string,
+  params: Record<string, number>,
+  targets: Target[],
+): RunResult {
+  return { scenario, label, params, metrics: {}, problems: [], notes: [], targets };
+}
+
+/** Records what went wrong with deliveries: any of these fails the bench. */
+export function noteDeliveryProblems(
+  result: RunResult,
+  counts: { lost?: number; expected?: number; disordered?: number; closed: number },
+): void {
+  if (counts.lost) result.problems.push(`${counts.lost} deliveries lost of ${counts.expected}`);
+  if (counts.disordered) {
+    result.problems.push(`${counts.disordered} deliveries duplicated or out of order`);
+  }
+  if (counts.closed > 0) {
+    result.problems.push(`the server closed ${counts.closed} member connections`);
+  }
+}
+
 /** A target's verdict: met, missed, or not measured. */
 export function verdict(result: RunResult, target: Target): "met" | "missed" | "n/a" {
   const value = result.metrics[target.metric];

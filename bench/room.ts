@@ -9,6 +9,8 @@ import { type ServerOptions, ServerProcess } from "./server_process.ts";
 import { WorkerPool } from "./worker_pool.ts";
 
 /** Settings every scenario shares. */
+import type { RunResult } from "./result.ts";
+
 export interface BenchContext {
   server: ServerOptions;
   workers: number;
@@ -140,12 +142,13 @@ export class BenchRoom {
    * Stops the server, then the workers. In that order, because members
    * leaving one by one would make the server announce N leaves to N members.
    */
-  async close(): Promise<{ exitCode: number; diedEarly: boolean }> {
+  async close(result?: RunResult): Promise<void> {
     const diedEarly = this.server.exited !== null;
     const exitCode = await this.server.stop();
     await this.pool.close();
-    if (diedEarly) this.#context.progress(`server log:\n${this.server.log.slice(-20).join("\n")}`);
-    return { exitCode, diedEarly };
+    if (!diedEarly) return;
+    this.#context.progress(`server log:\n${this.server.log.slice(-20).join("\n")}`);
+    result?.problems.push(`the server died during the run (exit ${exitCode})`);
   }
 }
 

@@ -8,7 +8,7 @@ import { nowMicros } from "./clock.ts";
 import { noteGenerator } from "./fanout.ts";
 import { Histogram } from "./histogram.ts";
 import { readMachineBusy, readProc } from "./proc_stats.ts";
-import type { RunResult, Target } from "./result.ts";
+import { newResult, noteDeliveryProblems, type RunResult, type Target } from "./result.ts";
 import { type BenchContext, BenchRoom, expectedJoins, sleep } from "./room.ts";
 
 export interface SoakParams {
@@ -26,15 +26,10 @@ export async function runSoak(
 ): Promise<RunResult> {
   const label = `soak ${params.members}×${params.rate}/s ${params.durationS} s`;
   const senders = Math.min(params.senders, params.members);
+  const series: Record<string, number>[] = [];
   const result: RunResult = {
-    scenario: "soak",
-    label,
-    params: { ...params, senders },
-    metrics: {},
-    problems: [],
-    notes: [],
-    targets,
-    series: [],
+    ...newResult("soak", label, { ...params, senders }, targets),
+    series,
   };
   context.progress(`${label}: starting the server and ${params.members} members`);
   const room = await BenchRoom.open(context, params.members, senders);
@@ -61,7 +56,6 @@ export async function runSoak(
     }));
     let done = false;
     sending.finally(() => done = true);
-    const series = result.series!;
     const overall = new Histogram();
     const server0 = readProc(room.server.pid);
     const generator0 = room.pool.cpuSeconds();
@@ -138,16 +132,14 @@ export async function runSoak(
       otherCores: (machine1.busy - machine0.busy - serverCpu - generatorCpu) / wallSeconds,
     });
     noteGenerator(context, result);
-    if (lost > 0) result.problems.push(`${lost} deliveries lost of ${sent * members}`);
-    if (stats.disordered > 0) {
-      result.problems.push(`${stats.disordered} deliveries duplicated or out of order`);
-    }
-    if (stats.closed > 0) {
-      result.problems.push(`the server closed ${stats.closed} member connections`);
-    }
+    noteDeliveryProblems(result, {
+      lost,
+      expected: sent * members,
+      disordered: stats.disordered,
+      closed: stats.closed,
+    });
   } finally {
-    const { diedEarly, exitCode } = await room.close();
-    if (diedEarly) result.problems.push(`the server died during the run (exit ${exitCode})`);
+    await room.close(result);
   }
   return result;
 }
