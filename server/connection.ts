@@ -7,7 +7,7 @@
  */
 import type { ServerEvent } from "../protocol/events.ts";
 import { encodeEvent, type Framing } from "../protocol/framing.ts";
-import { type Flushable, flushClock, requestUrgentFlush } from "./write_pacer.ts";
+import { countWrite, type Flushable, flushClock, requestUrgentFlush } from "./write_pacer.ts";
 
 /**
  * A queue over its limit is only "too slow" once its writer has made no
@@ -199,6 +199,7 @@ export class Connection implements Flushable {
     this.#written = 0;
     this.#progressAt = flushClock();
     this.conn.write(bytes).then(this.#onWritten, this.#onWriteFailed);
+    countWrite();
     return 1;
   }
 

@@ -17,7 +17,7 @@ const CHECK_MS = 500;
 const QUIET_CHECKS = 2;
 
 export interface IdleCollectorOptions {
-  /** A value that changes whenever the room does work (the write pacer's flush clock). */
+  /** A value that changes whenever the room does work (the count of writes started). */
   activity: () => number;
   /** Runs a full collection; injectable so tests need no V8 flags. */
   collect?: (() => void) | null;

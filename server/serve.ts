@@ -5,7 +5,7 @@
 import type { Limits } from "../protocol/limits.ts";
 import { ChatServer } from "./chat_server.ts";
 import { startIdleCollector } from "./idle_collector.ts";
-import { flushClock } from "./write_pacer.ts";
+import { writeCount } from "./write_pacer.ts";
 import { createLogger, type LogFormat, type LogLevel } from "./log.ts";
 import { MemoryStore } from "./memory_store.ts";
 import type { RoomStore } from "./store.ts";
@@ -63,7 +63,7 @@ export async function serve(
     }
     throw error;
   }
-  const stopCollector = startIdleCollector({ activity: flushClock });
+  const stopCollector = startIdleCollector({ activity: writeCount });
   const stopped = Promise.withResolvers<void>();
   const signals: Deno.Signal[] = Deno.build.os === "windows"
     ? ["SIGINT", "SIGBREAK"]

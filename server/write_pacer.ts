@@ -38,6 +38,18 @@ export function flushClock(): number {
   return coarseNow;
 }
 
+let writesStarted = 0;
+
+/** Counts a write a connection started; the idle collector watches the count. */
+export function countWrite(): void {
+  writesStarted++;
+}
+
+/** Writes started so far: changes whenever the server sends anything. */
+export function writeCount(): number {
+  return writesStarted;
+}
+
 let urgent: Flushable[] = [];
 let urgentScheduled = false;
 
