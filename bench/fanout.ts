@@ -4,6 +4,7 @@
  * every message. Measures delivery rate, latency, loss and order, and the
  * server's CPU per delivery and peak memory.
  */
+import { latencyFigures } from "./histogram.ts";
 import { describeThreadCpu, readMachineBusy, readProc, readThreadCpu } from "./proc_stats.ts";
 import { newResult, noteDeliveryProblems, type RunResult, type Target } from "./result.ts";
 import { type BenchContext, BenchRoom, expectedJoins, sleep } from "./room.ts";
@@ -122,10 +123,7 @@ export async function runFanout(
       expected,
       delivered: stats.received,
       deliveredPerS: stats.received / activeSeconds,
-      p50Ms: latency.quantile(0.5) / 1000,
-      p95Ms: latency.quantile(0.95) / 1000,
-      p99Ms: latency.quantile(0.99) / 1000,
-      maxMs: latency.max / 1000,
+      ...latencyFigures(latency),
       lost,
       disordered: stats.disordered,
       gaps: stats.gaps,

@@ -76,6 +76,18 @@ export class Histogram {
 }
 
 /** A histogram as it travels between processes. */
+/** The latency figures every report row carries, in ms, from a histogram of microseconds. */
+export function latencyFigures(
+  latency: Histogram,
+): { p50Ms: number; p95Ms: number; p99Ms: number; maxMs: number } {
+  return {
+    p50Ms: latency.quantile(0.5) / 1000,
+    p95Ms: latency.quantile(0.95) / 1000,
+    p99Ms: latency.quantile(0.99) / 1000,
+    maxMs: latency.max / 1000,
+  };
+}
+
 export interface SparseHistogram {
   buckets: [number, number][];
   total: number;

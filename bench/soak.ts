@@ -6,7 +6,7 @@
  */
 import { nowMicros } from "./clock.ts";
 import { noteGenerator } from "./fanout.ts";
-import { Histogram } from "./histogram.ts";
+import { Histogram, latencyFigures } from "./histogram.ts";
 import { readMachineBusy, readProc } from "./proc_stats.ts";
 import { newResult, noteDeliveryProblems, type RunResult, type Target } from "./result.ts";
 import { type BenchContext, BenchRoom, expectedJoins, sleep } from "./room.ts";
@@ -121,10 +121,7 @@ export async function runSoak(
       serverRssPeakMB: room.serverPeakRss() / 2 ** 20,
       delivered: stats.received,
       deliveredPerS: stats.received / activeSeconds,
-      p50Ms: overall.quantile(0.5) / 1000,
-      p95Ms: overall.quantile(0.95) / 1000,
-      p99Ms: overall.quantile(0.99) / 1000,
-      maxMs: overall.max / 1000,
+      ...latencyFigures(overall),
       serverCpuS: serverCpu,
       cpuPerDeliveryUs: serverCpu * 1e6 / stats.received,
       generatorCpuPct: 100 * generatorCpu / wallSeconds,
