@@ -69,6 +69,21 @@ export class LineSplitter {
     }
   }
 
+  /**
+   * The input has ended: a last line without a newline counts as a line (as
+   * `printf 'hi\nlast' | nc` sends it), and an oversized one is reported.
+   */
+  finish(emit: (result: LineResult) => void): void {
+    if (this.#discarding) {
+      emit({ kind: "oversized", bytes: this.#discarded });
+    } else if (this.#pending !== null && this.#pending.length > 0) {
+      this.#emitLine(this.#pending, emit);
+    }
+    this.#pending = null;
+    this.#discarding = false;
+    this.#discarded = 0;
+  }
+
   #emitLine(line: Uint8Array, emit: (result: LineResult) => void): void {
     let length = line.length;
     if (length > 0 && line[length - 1] === CARRIAGE_RETURN) length--;

@@ -2,6 +2,8 @@
  * Test support: the real `chat join` process with piped stdin and stdout,
  * read line by line with deadlines.
  */
+import { readLines, streamReader } from "../../protocol/line_reader.ts";
+
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
 export class JoinProcess implements AsyncDisposable {
@@ -29,17 +31,11 @@ export class JoinProcess implements AsyncDisposable {
   }
 
   async #read(): Promise<void> {
-    const decoder = this.child.stdout.pipeThrough(new TextDecoderStream());
-    let buffered = "";
-    for await (const text of decoder) {
-      buffered += text;
-      let newline: number;
-      while ((newline = buffered.indexOf("\n")) !== -1) {
-        const line = buffered.slice(0, newline);
-        this.#lines.push(line);
-        this.#all.push(line);
-        buffered = buffered.slice(newline + 1);
-      }
+    const stdout = streamReader(this.child.stdout);
+    for await (const result of readLines(stdout, { maxLineBytes: 1 << 20 })) {
+      if (result.kind !== "line") continue;
+      this.#lines.push(result.text);
+      this.#all.push(result.text);
       for (const wake of this.#waiters.splice(0)) wake();
     }
     this.#ended = true;

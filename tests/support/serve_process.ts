@@ -36,6 +36,7 @@ export class ServeProcess implements AsyncDisposable {
   readonly port: Promise<number>;
   #log = "";
   #logDone: Promise<void>;
+  #logWaiters: (() => void)[] = [];
 
   constructor(args: string[], options: ServeProcessOptions = {}) {
     const denoArgs = [
@@ -76,6 +77,7 @@ export class ServeProcess implements AsyncDisposable {
       try {
         for await (const chunk of child.stderr) {
           this.#log += decoder.decode(chunk, { stream: true });
+          for (const wake of this.#logWaiters.splice(0)) wake();
           const found = LISTENING.exec(this.#log);
           if (found) {
             clearTimeout(timer);
@@ -83,6 +85,7 @@ export class ServeProcess implements AsyncDisposable {
           }
         }
       } finally {
+        for (const wake of this.#logWaiters.splice(0)) wake();
         clearTimeout(timer);
         port.reject(new Error(`chat serve exited before listening:\n${this.#log}`));
       }
@@ -92,6 +95,28 @@ export class ServeProcess implements AsyncDisposable {
   /** Everything the server has logged so far. */
   get log(): string {
     return this.#log;
+  }
+
+  /** Resolves once the log matches `pattern`; fails after `timeoutMs` or if the server exits. */
+  async waitForLog(pattern: RegExp, timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let exited = false;
+    this.child.status.then(() => exited = true);
+    while (!pattern.test(this.#log)) {
+      const left = deadline - Date.now();
+      if (left <= 0 || exited) {
+        throw new Error(
+          `The server never logged ${pattern}${exited ? " (it exited)" : ""}:\n${this.#log}`,
+        );
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.#logWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
   }
 
   /**

@@ -1,12 +1,14 @@
 /**
  * Test support: a loopback TCP proxy whose connections can be cut, to stand
- * in for a network failure between a client and the server.
+ * in for a network failure between a client and the server. It keeps what
+ * clients sent upstream, so a test can check what a client said.
  */
 export class TcpProxy implements AsyncDisposable {
   #listener: Deno.TcpListener;
   #pairs = new Set<[Deno.Conn, Deno.Conn]>();
   #pipes = new Set<Promise<void>>();
   #accepting: Promise<void>;
+  #sent: Uint8Array[] = [];
 
   constructor(upstreamPort: number) {
     this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -23,7 +25,11 @@ export class TcpProxy implements AsyncDisposable {
         const upstream = await Deno.connect({ hostname: "127.0.0.1", port: upstreamPort });
         const pair: [Deno.Conn, Deno.Conn] = [downstream, upstream];
         this.#pairs.add(pair);
-        const piping = Promise.all([pipe(downstream, upstream), pipe(upstream, downstream)])
+        const record = (chunk: Uint8Array) => this.#sent.push(chunk.slice());
+        const piping = Promise.all([
+          pipe(downstream, upstream, record),
+          pipe(upstream, downstream),
+        ])
           .then(() => {
             this.#pairs.delete(pair);
             closeQuietly(downstream);
@@ -35,6 +41,12 @@ export class TcpProxy implements AsyncDisposable {
     } catch {
       // Listener closed.
     }
+  }
+
+  /** Everything clients have sent through the proxy, as text. */
+  get sentText(): string {
+    const decoder = new TextDecoder();
+    return this.#sent.map((chunk) => decoder.decode(chunk, { stream: true })).join("");
   }
 
   /** Cuts every open connection at once, both sides. */
@@ -53,12 +65,17 @@ export class TcpProxy implements AsyncDisposable {
   }
 }
 
-async function pipe(from: Deno.Conn, to: Deno.Conn): Promise<void> {
+async function pipe(
+  from: Deno.Conn,
+  to: Deno.Conn,
+  record: (chunk: Uint8Array) => void = () => {},
+): Promise<void> {
   const buffer = new Uint8Array(16 * 1024);
   try {
     while (true) {
       const count = await from.read(buffer);
       if (count === null) break;
+      record(buffer.subarray(0, count));
       let written = 0;
       while (written < count) written += await to.write(buffer.subarray(written, count));
     }

@@ -5,6 +5,10 @@
  */
 import { ChatServer, type ChatServerOptions } from "../../server/chat_server.ts";
 import { JSON_HANDSHAKE, type ServerEvent } from "../../protocol/events.ts";
+import { readLines } from "../../protocol/line_reader.ts";
+
+/** Longer than anything the server sends a test client. */
+const MAX_LINE_BYTES = 16 * 1024 * 1024;
 
 /** Starts a server on 127.0.0.1, port 0. Dispose it with `await using`. */
 export function startServer(
@@ -21,11 +25,11 @@ const encoder = new TextEncoder();
 /** A raw TCP client that speaks line by line. */
 export class LineClient implements AsyncDisposable {
   readonly conn: Deno.TcpConn;
-  #decoder = new TextDecoder();
-  #buffered = "";
   #lines: string[] = [];
+  #all: string[] = [];
   #waiters: (() => void)[] = [];
   #ended = false;
+  #paused: PromiseWithResolvers<void> | null = null;
   #reading: Promise<void>;
 
   private constructor(conn: Deno.TcpConn) {
@@ -37,27 +41,39 @@ export class LineClient implements AsyncDisposable {
     return new LineClient(await Deno.connect({ hostname: "127.0.0.1", port }));
   }
 
+  /** Every line received so far, including those already read. */
+  get received(): readonly string[] {
+    return this.#all;
+  }
+
+  /**
+   * Stops reading from the socket (after the lines already read), so the
+   * server's output backs up as it would for a client that never reads.
+   */
+  pauseReading(): void {
+    this.#paused ??= Promise.withResolvers();
+  }
+
+  resumeReading(): void {
+    this.#paused?.resolve();
+    this.#paused = null;
+  }
+
   /** True once the server closed the connection and every line was read. */
   get ended(): boolean {
     return this.#ended && this.#lines.length === 0;
   }
 
   async #readLoop(): Promise<void> {
-    const buffer = new Uint8Array(64 * 1024);
-    try {
-      while (true) {
-        const count = await this.conn.read(buffer);
-        if (count === null) break;
-        this.#buffered += this.#decoder.decode(buffer.subarray(0, count), { stream: true });
-        let newline: number;
-        while ((newline = this.#buffered.indexOf("\n")) !== -1) {
-          this.#lines.push(this.#buffered.slice(0, newline).replace(/\r$/, ""));
-          this.#buffered = this.#buffered.slice(newline + 1);
-        }
-        this.#wake();
+    const lines = readLines(this.conn, { maxLineBytes: MAX_LINE_BYTES, minBufferBytes: 64 * 1024 });
+    for await (const result of lines) {
+      if (this.#paused) await this.#paused.promise;
+      if (result.kind !== "line") {
+        throw new Error(`The server sent a line of ${result.bytes} bytes.`);
       }
-    } catch {
-      // Reset by the server, or closed by us.
+      this.#lines.push(result.text);
+      this.#all.push(result.text);
+      this.#wake();
     }
     this.#ended = true;
     this.#wake();
@@ -87,6 +103,18 @@ export class LineClient implements AsyncDisposable {
     const deadline = Date.now() + timeoutMs;
     while (this.#lines.length === 0) {
       if (this.#ended) throw new Error("Connection closed while waiting for a line.");
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`No line within ${timeoutMs} ms.`);
+      await this.#waitForData(left);
+    }
+    return this.#lines.shift()!;
+  }
+
+  /** The next line, or null once the server has closed the connection and all was read. */
+  async nextLine(timeoutMs = 3000): Promise<string | null> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.#lines.length === 0) {
+      if (this.#ended) return null;
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`No line within ${timeoutMs} ms.`);
       await this.#waitForData(left);
@@ -148,6 +176,7 @@ export class LineClient implements AsyncDisposable {
   }
 
   async close(): Promise<void> {
+    this.resumeReading();
     try {
       this.conn.close();
     } catch {
@@ -183,6 +212,13 @@ export class JsonClient implements AsyncDisposable {
     const lines = await LineClient.connect(port);
     await lines.send(JSON_HANDSHAKE);
     return new JsonClient(lines);
+  }
+
+  /** Every event received so far, including those already read. */
+  get received(): ServerEvent[] {
+    return this.lines.received.filter((line) => line.startsWith("{")).map((line) =>
+      JSON.parse(line)
+    );
   }
 
   sendMessage(message: unknown): Promise<void> {
