@@ -4,23 +4,17 @@
  * piped, rendering of events in the viewer's time zone, and reconnecting
  * with the same nickname when the connection drops unexpectedly.
  */
-import { CONVERSATION_TYPES, type ServerEvent } from "../protocol/events.ts";
+import { isConversationEvent, isReplayed, type ServerEvent } from "../protocol/events.ts";
+import { readLines } from "../protocol/line_reader.ts";
+import { GREETING } from "../protocol/plain.ts";
 import { nicknameKey, sanitizeText } from "../protocol/text.ts";
-import { nextOccurrence, parseClock } from "../protocol/time.ts";
+import { localTimeZone } from "../protocol/time.ts";
 import { KeyDecoder } from "./key_decoder.ts";
 import { LineEditor } from "./line_editor.ts";
 import { colorEnabled, renderEvent } from "./render.ts";
 import { type Incoming, RoomLink } from "./room_link.ts";
 import { Screen } from "./screen.ts";
-import {
-  enterInteractiveMode,
-  isInteractive,
-  onResize,
-  readInput,
-  restore,
-  terminalColumns,
-  writeText,
-} from "./terminal.ts";
+import { Terminal } from "./terminal.ts";
 
 export interface JoinOptions {
   host: string;
@@ -35,24 +29,17 @@ const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 8000];
 /** How long `/quit` waits for the room to close the connection. */
 const QUIT_WAIT_MS = 1000;
 
-/**
- * Rewrites `/schedule HH:MM ...` so HH:MM means the user's own local time:
- * the room receives an absolute instant instead.
- */
-export function localizeSchedule(line: string, now: number): string {
-  const match = /^\/schedule\s+(\d{1,2}:\d{2})(\s+.*)$/s.exec(line);
-  const clock = match && parseClock(match[1]);
-  if (!match || !clock) return line;
-  const due = nextOccurrence(now, clock.hours, clock.minutes);
-  return `/schedule ${new Date(due).toISOString()}${match[2]}`;
-}
+/** Longest piped input line passed on; the room refuses what is over its own limit. */
+const MAX_PIPED_LINE_BYTES = 64 * 1024;
 
 type Ending = "quit" | "kicked" | "dropped";
 
 class JoinSession {
   #options: JoinOptions;
-  #interactive = isInteractive();
+  #terminal = new Terminal();
+  #interactive = this.#terminal.interactive;
   #color = colorEnabled();
+  #timeZone = localTimeZone();
   #screen: Screen;
   #editor = new LineEditor();
   #link: RoomLink | null = null;
@@ -72,8 +59,8 @@ class JoinSession {
     this.#options = options;
     this.#nick = options.nick;
     this.#screen = new Screen({
-      write: writeText,
-      columns: terminalColumns(),
+      write: (text) => this.#terminal.write(text),
+      columns: this.#terminal.columns(),
       tty: this.#interactive,
     });
   }
@@ -83,14 +70,14 @@ class JoinSession {
     try {
       this.#link = await RoomLink.open(host, port);
     } catch (error) {
-      writeError(`Could not connect to ${host}:${port}: ${describe(error)}`);
+      this.#terminal.writeError(`Could not connect to ${host}:${port}: ${describe(error)}`);
       return 1;
     }
-    if (this.#interactive) enterInteractiveMode();
+    if (this.#interactive) this.#terminal.enterInteractiveMode();
     const stopResize = this.#interactive
-      ? onResize((columns) => this.#screen.resize(columns))
+      ? this.#terminal.onResize((columns) => this.#screen.resize(columns))
       : null;
-    const stopInterrupt = this.#interactive ? null : listenForInterrupt(() => this.#quit());
+    const stopInterrupt = this.#interactive ? null : this.#terminal.onInterrupt(() => this.#quit());
     this.#readInput();
     try {
       return await this.#connectionLoop();
@@ -98,7 +85,7 @@ class JoinSession {
       stopResize?.();
       stopInterrupt?.();
       this.#screen.hideInput();
-      restore();
+      this.#terminal.restore();
     }
   }
 
@@ -144,6 +131,7 @@ class JoinSession {
         nick: this.#nick,
         resume: this.#resumeToken,
         lastSeq: this.#resumeToken ? this.#lastSeq : undefined,
+        timeZone: this.#timeZone,
       });
     } else {
       this.#askForNickname();
@@ -166,7 +154,7 @@ class JoinSession {
   #receive(incoming: Incoming): void {
     if (incoming.kind === "text") {
       // The plain greeting arrives before the room sees our handshake.
-      if (!incoming.text.startsWith("Welcome to chat!")) this.#print(sanitizeText(incoming.text));
+      if (incoming.text !== GREETING) this.#print(sanitizeText(incoming.text));
       return;
     }
     const event = incoming.event;
@@ -202,9 +190,9 @@ class JoinSession {
    * older than the welcome and passes untouched.
    */
   #alreadyShown(event: ServerEvent): boolean {
-    if (!CONVERSATION_TYPES.has(event.type)) return false;
-    const seq = (event as { seq: number }).seq;
-    if ("history" in event && event.history && seq <= this.#historyCeiling) return false;
+    if (!isConversationEvent(event)) return false;
+    const seq = event.seq;
+    if (isReplayed(event) && seq <= this.#historyCeiling) return false;
     if (seq <= this.#lastSeq) return true;
     this.#lastSeq = seq;
     return false;
@@ -242,7 +230,7 @@ class JoinSession {
     try {
       if (this.#interactive) {
         const decoder = new KeyDecoder();
-        for await (const chunk of readInput()) {
+        for await (const chunk of this.#terminal.input()) {
           for (const key of decoder.push(chunk)) {
             const result = this.#editor.apply(key);
             if (result === null) continue;
@@ -253,18 +241,9 @@ class JoinSession {
           }
         }
       } else {
-        const decoder = new TextDecoder();
-        let buffered = "";
-        for await (const chunk of readInput()) {
-          buffered += decoder.decode(chunk, { stream: true });
-          let newline: number;
-          while ((newline = buffered.indexOf("\n")) !== -1) {
-            const line = buffered.slice(0, newline).replace(/\r$/, "");
-            buffered = buffered.slice(newline + 1);
-            this.#submit(line);
-          }
+        for await (const line of readLines(Deno.stdin, { maxLineBytes: MAX_PIPED_LINE_BYTES })) {
+          if (line.kind === "line") this.#submit(line.text);
         }
-        if (buffered !== "") this.#submit(buffered);
       }
     } catch {
       // Stdin went away; treat it like Ctrl-D.
@@ -278,7 +257,7 @@ class JoinSession {
     if (!this.#registered) {
       if (this.#nick === undefined && this.#link) {
         this.#nick = line.trim();
-        this.#link.send({ type: "nick", nick: this.#nick });
+        this.#link.send({ type: "nick", nick: this.#nick, timeZone: this.#timeZone });
       } else {
         this.#pendingLines.push(line);
       }
@@ -288,7 +267,7 @@ class JoinSession {
       this.#quit();
       return;
     }
-    this.#link?.send({ type: "say", text: localizeSchedule(line, Date.now()) });
+    this.#link?.send({ type: "say", text: line });
   }
 
   /** Leaves cleanly: tell the room, give it a moment to close, then close. */
@@ -309,11 +288,6 @@ export function join(options: JoinOptions): Promise<number> {
   return new JoinSession(options).run();
 }
 
-function listenForInterrupt(onInterrupt: () => void): () => void {
-  Deno.addSignalListener("SIGINT", onInterrupt);
-  return () => Deno.removeSignalListener("SIGINT", onInterrupt);
-}
-
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -322,8 +296,4 @@ function describe(error: unknown): string {
   if (error instanceof Deno.errors.ConnectionRefused) return "connection refused";
   if (error instanceof Error) return error.message;
   return String(error);
-}
-
-function writeError(text: string): void {
-  Deno.stderr.writeSync(new TextEncoder().encode(`${text}\n`));
 }

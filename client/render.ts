@@ -12,10 +12,11 @@
  * again here, so even a hostile server cannot get an escape sequence to the
  * terminal; with color off the line contains no escape sequence at all.
  */
-import type { ServerEvent } from "../protocol/events.ts";
+import { isReplayed, type ServerEvent } from "../protocol/events.ts";
 import { eventText } from "../protocol/plain.ts";
 import { nicknameKey, sanitizeText } from "../protocol/text.ts";
 import { formatClock } from "../protocol/time.ts";
+import { BOLD, color256, CYAN, DIM, GREEN, ITALIC, MAGENTA, RED, RESET, YELLOW } from "./ansi.ts";
 
 export interface RenderOptions {
   /** Style with ANSI escape sequences; false gives plain text. */
@@ -23,16 +24,6 @@ export interface RenderOptions {
   /** The viewer's own nickname: their messages and mentions of them stand out. */
   self?: string;
 }
-
-const RESET = "\x1b[0m";
-const BOLD = "\x1b[1m";
-const DIM = "\x1b[2m";
-const ITALIC = "\x1b[3m";
-const RED = "\x1b[31m";
-const GREEN = "\x1b[32m";
-const YELLOW = "\x1b[33m";
-const MAGENTA = "\x1b[35m";
-const CYAN = "\x1b[36m";
 
 /**
  * 256-color codes readable on dark and light backgrounds, with the pure reds,
@@ -43,7 +34,7 @@ const NICK_PALETTE = [25, 31, 33, 36, 64, 70, 97, 99, 130, 134, 166, 172] as con
 
 /** One display line for an event, without a trailing newline. */
 export function renderEvent(event: ServerEvent, options: RenderOptions): string {
-  const replayed = "history" in event && event.history === true;
+  const replayed = isReplayed(event);
   const stamp = `[${formatClock(event.at)}]`;
   const marker = replayed ? "(history) " : "";
 
@@ -74,7 +65,7 @@ export function renderEvent(event: ServerEvent, options: RenderOptions): string 
 
 /** The escape sequence that colors `nick`; equal nicknames get equal colors. */
 export function nickColor(nick: string): string {
-  return `\x1b[38;5;${NICK_PALETTE[hashOf(nicknameKey(nick)) % NICK_PALETTE.length]}m`;
+  return color256(NICK_PALETTE[hashOf(nicknameKey(nick)) % NICK_PALETTE.length]);
 }
 
 /**
@@ -110,7 +101,10 @@ function styleOf(event: ServerEvent): string {
     case "scheduled":
     case "schedule_ok":
     case "schedules":
+    case "unscheduled":
       return CYAN;
+    case "schedule_dropped":
+      return YELLOW;
     case "whisper":
       return MAGENTA + ITALIC;
     case "join":
@@ -176,7 +170,14 @@ function mapUserText(
     case "kicked":
       return { ...event, text: sanitizeText(event.text) };
     case "schedule_ok":
+    case "schedule_dropped":
       return { ...event, text: sanitizeText(event.text) };
+    case "unscheduled":
+      return {
+        ...event,
+        text: sanitizeText(event.text),
+        ...(event.by === undefined ? {} : { by: mapNick(event.by) }),
+      };
     case "schedules":
       return {
         ...event,

@@ -3,20 +3,25 @@
  * framing, and turns the byte stream into events. One link is one TCP
  * connection; reconnecting makes a new link.
  */
-import { type ClientMessage, JSON_HANDSHAKE, type ServerEvent } from "../protocol/events.ts";
-import { LineSplitter } from "../protocol/framing.ts";
+import {
+  type ClientMessage,
+  JSON_HANDSHAKE,
+  parseServerEvent,
+  type ServerEvent,
+} from "../protocol/events.ts";
+import { readLines } from "../protocol/line_reader.ts";
 
 /** What a link produces: a structured event, or a plain line (e.g. "server is full"). */
 export type Incoming = { kind: "event"; event: ServerEvent } | { kind: "text"; text: string };
 
 /** Long enough for a `/user` list of a full room. */
 const MAX_EVENT_BYTES = 16 * 1024 * 1024;
-const encoder = new TextEncoder();
 
 export class RoomLink {
   #conn: Deno.TcpConn;
   #closed = false;
   #writes: Promise<unknown> = Promise.resolve();
+  #encoder = new TextEncoder();
 
   private constructor(conn: Deno.TcpConn) {
     this.#conn = conn;
@@ -36,7 +41,7 @@ export class RoomLink {
   }
 
   #writeLine(line: string): void {
-    const bytes = encoder.encode(`${line}\n`);
+    const bytes = this.#encoder.encode(`${line}\n`);
     // Chained so lines leave in order even when the socket is slow.
     this.#writes = this.#writes.then(async () => {
       let written = 0;
@@ -51,22 +56,16 @@ export class RoomLink {
     return this.#writes.then(() => {});
   }
 
-  /** Everything the room sends, until the connection ends. Never throws. */
+  /**
+   * Everything the room sends, until the connection ends. Never throws; an
+   * event of a type this client does not know (from a newer server) is
+   * skipped.
+   */
   async *incoming(): AsyncGenerator<Incoming> {
-    const splitter = new LineSplitter(MAX_EVENT_BYTES);
-    const buffer = new Uint8Array(64 * 1024);
-    const ready: Incoming[] = [];
-    try {
-      while (true) {
-        const count = await this.#conn.read(buffer);
-        if (count === null) break;
-        splitter.push(buffer.subarray(0, count), (result) => {
-          if (result.kind === "line") ready.push(parseIncoming(result.text));
-        });
-        yield* ready.splice(0);
-      }
-    } catch {
-      // Reset or closed: the stream simply ends.
+    for await (const result of readLines(this.#conn, { maxLineBytes: MAX_EVENT_BYTES })) {
+      if (result.kind !== "line") continue;
+      const incoming = parseIncoming(result.text);
+      if (incoming) yield incoming;
     }
   }
 
@@ -81,16 +80,15 @@ export class RoomLink {
   }
 }
 
-function parseIncoming(line: string): Incoming {
-  if (line.startsWith("{")) {
-    try {
-      const event = JSON.parse(line);
-      if (event && typeof event.type === "string" && typeof event.at === "number") {
-        return { kind: "event", event };
-      }
-    } catch {
-      // Not JSON after all: show it as text.
-    }
+/** A JSON event, a plain text line, or null for JSON this client cannot use. */
+function parseIncoming(line: string): Incoming | null {
+  if (!line.startsWith("{")) return { kind: "text", text: line };
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return { kind: "text", text: line };
   }
-  return { kind: "text", text: line };
+  const event = parseServerEvent(value);
+  return event ? { kind: "event", event } : null;
 }

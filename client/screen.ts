@@ -14,6 +14,7 @@
  * When output is not a terminal (`tty: false`), there is no prompt and no
  * escape sequence: `printAbove()` writes the line and "\n", nothing else.
  */
+import { CLEAR_ROW, CLEAR_SCREEN, cursorToColumn, ESC, RESET, STYLE_SEQUENCE } from "./ansi.ts";
 import type { InputLineState } from "./line_editor.ts";
 import { graphemeWidth, textWidth } from "./text_width.ts";
 
@@ -25,12 +26,6 @@ export interface ScreenOptions {
   /** False when stdout is not a terminal: plain lines, no prompt. Default true. */
   tty?: boolean;
 }
-
-const CLEAR_ROW = "\r\x1b[2K";
-const RESET = "\x1b[0m";
-/** Style sequences (SGR) in a prompt take no columns. */
-// deno-lint-ignore no-control-regex -- matching ESC is the point
-const STYLE_SEQUENCE = /\x1b\[[0-9;]*m/g;
 
 /** The bottom-row input line and the lines printed above it. */
 export class Screen {
@@ -80,7 +75,7 @@ export class Screen {
     // Raw mode turns off the terminal's own "\n" to "\r\n" translation.
     let text = CLEAR_ROW + line.replace(/\r?\n/g, "\r\n");
     // A line with an unfinished style must not color the prompt.
-    if (line.includes("\x1b")) text += RESET;
+    if (line.includes(ESC)) text += RESET;
     text += "\r\n";
     if (this.#inputShown) text += this.#inputRow();
     this.#write(text);
@@ -89,7 +84,7 @@ export class Screen {
   /** Clears the whole screen (Ctrl-L) and redraws the input line at the top. */
   clear(): void {
     if (!this.#tty) return;
-    this.#write("\x1b[2J\x1b[H" + (this.#inputShown ? this.#inputRow() : ""));
+    this.#write(CLEAR_SCREEN + (this.#inputShown ? this.#inputRow() : ""));
   }
 
   /** Erases the input line, for example before leaving, so the shell starts clean. */
@@ -118,8 +113,8 @@ export class Screen {
       visible += graphemes[index];
       used += widths[index];
     }
-    const styled = prompt.includes("\x1b") ? prompt + RESET : prompt;
-    return `${CLEAR_ROW}${styled}${visible}\x1b[${cursorColumn + 1}G`;
+    const styled = prompt.includes(ESC) ? prompt + RESET : prompt;
+    return `${CLEAR_ROW}${styled}${visible}${cursorToColumn(cursorColumn + 1)}`;
   }
 
   /**

@@ -3,33 +3,74 @@
  * encodes them) and the `chat join` client (which decodes and renders them).
  *
  * Instants travel as epoch milliseconds (UTC) so each viewer can show them in
- * its own time zone. Conversation events carry a room-wide `seq`, which is
- * what history replay and resume after a drop are keyed on.
+ * its own time zone; every event that mentions a time carries the instant,
+ * never a formatted clock. Conversation events carry a room-wide `seq`, which
+ * is what history replay and resume after a drop are keyed on.
+ *
+ * The event types are listed once, in the two `const` arrays below; the
+ * unions are derived from them and from the field maps, so adding an event is
+ * one name and one field entry.
  */
 
-/** Events that are part of the room's conversation and carry a sequence number. */
-export type ConversationEvent =
-  | { type: "message"; seq: number; at: number; from: string; text: string }
-  | {
-    type: "scheduled";
-    seq: number;
-    at: number;
+/** Event types that are part of the room's conversation and carry a `seq`. */
+export const CONVERSATION_EVENT_TYPES = [
+  "message",
+  "scheduled",
+  "join",
+  "leave",
+  "kick",
+  "rename",
+  "owner",
+] as const;
+
+/** Event types addressed to one member. */
+export const PRIVATE_EVENT_TYPES = [
+  "welcome",
+  "nick_refused",
+  "whisper",
+  "users",
+  "notice",
+  "error",
+  "schedule_ok",
+  "schedules",
+  "unscheduled",
+  "schedule_dropped",
+  "kicked",
+  "bye",
+] as const;
+
+export type ConversationEventType = typeof CONVERSATION_EVENT_TYPES[number];
+export type PrivateEventType = typeof PRIVATE_EVENT_TYPES[number];
+export type ServerEventType = ConversationEventType | PrivateEventType;
+
+/** A pending scheduled message as `/schedules` lists it. */
+export interface ScheduleItem {
+  id: number;
+  /** When it is due, epoch ms. */
+  due: number;
+  from: string;
+  text: string;
+}
+
+/** The fields of each conversation event besides `type`, `seq` and `at`. */
+interface ConversationFields {
+  message: { from: string; text: string };
+  scheduled: {
     from: string;
     text: string;
-    /** Set when the message went out late because the server was down at its time. */
+    /** Set when the message went out more than a minute after its time. */
     late?: boolean;
-  }
-  | { type: "join"; seq: number; at: number; nick: string }
-  | { type: "leave"; seq: number; at: number; nick: string; reason: string }
-  | { type: "kick"; seq: number; at: number; nick: string; by: string }
-  | { type: "rename"; seq: number; at: number; from: string; to: string }
-  | { type: "owner"; seq: number; at: number; nick: string };
+  };
+  join: { nick: string };
+  leave: { nick: string; reason: string };
+  kick: { nick: string; by: string };
+  rename: { from: string; to: string };
+  owner: { nick: string };
+}
 
-/** Events addressed to one member. */
-export type PrivateEvent =
-  | {
-    type: "welcome";
-    at: number;
+/** The fields of each private event besides `type` and `at`. */
+interface PrivateFields {
+  welcome: {
     nick: string;
     owner: boolean;
     /** Latest conversation sequence number at the time of joining. */
@@ -38,44 +79,81 @@ export type PrivateEvent =
     resume?: string;
     /** True when the session was resumed rather than newly joined. */
     resumed?: boolean;
-  }
-  | { type: "nick_refused"; at: number; nick: string; reason: string }
-  | {
-    type: "whisper";
-    at: number;
+  };
+  nick_refused: { nick: string; reason: string };
+  whisper: {
     from: string;
     to: string;
     text: string;
     /** "in" for the recipient's copy, "out" for the sender's. */
     direction: "in" | "out";
-  }
-  | { type: "users"; at: number; nicks: string[]; owner: string | null }
-  | { type: "notice"; at: number; text: string }
-  | { type: "error"; at: number; text: string }
-  | { type: "schedule_ok"; at: number; id: number; due: number; text: string }
-  | {
-    type: "schedules";
-    at: number;
-    items: { id: number; due: number; from: string; text: string }[];
-  }
-  | { type: "kicked"; at: number; text: string }
-  | { type: "bye"; at: number; reason: string };
+  };
+  users: { nicks: string[]; owner: string | null };
+  notice: { text: string };
+  error: { text: string };
+  /** A schedule was accepted. */
+  schedule_ok: { id: number; due: number; text: string };
+  schedules: { items: ScheduleItem[] };
+  /** A schedule was cancelled; `by` is set when someone other than its author did it. */
+  unscheduled: { id: number; due: number; text: string; by?: string };
+  /** A schedule fell due while the room was down for too long, and was not sent. */
+  schedule_dropped: { id: number; due: number; text: string };
+  kicked: { text: string };
+  bye: { reason: string };
+}
+
+// Each listed type has fields (the unions below index the field maps), and no
+// field entry lacks a listed type (these fail to compile if one does).
+type NothingUnlisted<Fields, Listed> = Exclude<keyof Fields, Listed> extends never ? true : false;
+const _conversationFieldsListed: NothingUnlisted<ConversationFields, ConversationEventType> = true;
+const _privateFieldsListed: NothingUnlisted<PrivateFields, PrivateEventType> = true;
+
+/** Events that are part of the room's conversation and carry a sequence number. */
+export type ConversationEvent = {
+  [Type in ConversationEventType]:
+    & { type: Type; seq: number; at: number }
+    & ConversationFields[Type];
+}[ConversationEventType];
+
+/** Events addressed to one member. */
+export type PrivateEvent = {
+  [Type in PrivateEventType]: { type: Type; at: number } & PrivateFields[Type];
+}[PrivateEventType];
 
 /** A conversation event replayed from history or after a resume. */
 export type ReplayedEvent = ConversationEvent & { history: true };
 
 export type ServerEvent = ConversationEvent | PrivateEvent | ReplayedEvent;
 
-/** Event types that carry a `seq` and belong to the room's conversation. */
-export const CONVERSATION_TYPES: ReadonlySet<string> = new Set([
-  "message",
-  "scheduled",
-  "join",
-  "leave",
-  "kick",
-  "rename",
-  "owner",
-]);
+/** The event of one type. */
+export type EventOf<Type extends ServerEventType> = Extract<ServerEvent, { type: Type }>;
+
+const CONVERSATION: ReadonlySet<string> = new Set(CONVERSATION_EVENT_TYPES);
+const KNOWN: ReadonlySet<string> = new Set([...CONVERSATION_EVENT_TYPES, ...PRIVATE_EVENT_TYPES]);
+
+/** Whether an event belongs to the conversation (and so has a `seq`). */
+export function isConversationEvent(event: ServerEvent): event is ConversationEvent {
+  return CONVERSATION.has(event.type);
+}
+
+/** Whether an event is a replay from history. */
+export function isReplayed(event: ServerEvent): boolean {
+  return "history" in event && event.history === true;
+}
+
+/**
+ * Reads one event a server sent, or null for anything this client does not
+ * know: an unknown type (from a newer server) is skipped, never a crash.
+ * Field types are checked by the renderer, which treats every string as
+ * untrusted.
+ */
+export function parseServerEvent(value: unknown): ServerEvent | null {
+  if (typeof value !== "object" || value === null) return null;
+  const { type, at } = value as { type?: unknown; at?: unknown };
+  if (typeof type !== "string" || !KNOWN.has(type) || typeof at !== "number") return null;
+  if (CONVERSATION.has(type) && typeof (value as { seq?: unknown }).seq !== "number") return null;
+  return value as ServerEvent;
+}
 
 /** Messages a structured client sends after the handshake line. */
 export type ClientMessage =
@@ -84,8 +162,10 @@ export type ClientMessage =
     nick: string;
     /** Resume token from an earlier `welcome`. */
     resume?: string;
-    /** Last conversation `seq` the client has shown. */
+    /** Last conversation `seq` the client has shown: a resume replays what came after it. */
     lastSeq?: number;
+    /** The client's IANA time zone: `/schedule HH:MM` from it means that zone's clock. */
+    timeZone?: string;
   }
   | { type: "say"; text: string };
 

@@ -44,6 +44,12 @@ export function eventText(event: ServerEvent): string {
       return event.text;
     case "schedule_ok":
       return `Scheduled #${event.id} for ${formatClock(event.due)}: ${event.text}`;
+    case "unscheduled":
+      return `Cancelled scheduled message #${event.id} for ${formatClock(event.due)}.`;
+    case "schedule_dropped":
+      return `Your scheduled message #${event.id} for ${
+        formatClock(event.due)
+      } was not sent: the server was down at that time. Text: ${event.text}`;
     case "schedules":
       return event.items.length === 0
         ? "You have no pending scheduled messages."
@@ -62,5 +68,8 @@ export function plainLine(event: ServerEvent): string {
   return `[${formatClock(event.at)}] ${history}${eventText(event)}\r\n`;
 }
 
-/** The prompt a plain client sees on connecting. */
-export const PLAIN_GREETING = "Welcome to chat! Enter your nickname:\r\n";
+/** The first line every client receives, before it has said anything. */
+export const GREETING = "Welcome to chat! Enter your nickname:";
+
+/** The greeting as a plain client receives it. */
+export const PLAIN_GREETING = `${GREETING}\r\n`;

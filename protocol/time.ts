@@ -1,9 +1,18 @@
-/** Clock times as shown in `[HH:MM]` stamps. */
+/**
+ * Clock times: the `[HH:MM]` stamps, and reading `HH:MM` as the next such
+ * instant. Both take an optional IANA time zone (`Asia/Seoul`); without one
+ * they use this process's own zone, which is the viewer's for `chat join`
+ * and the server's for plain clients.
+ */
 
-/** "HH:MM" of an instant in the local time zone of this process. */
-export function formatClock(at: number): string {
-  const date = new Date(at);
-  return `${pad2(date.getHours())}:${pad2(date.getMinutes())}`;
+/** "HH:MM" of an instant, in `timeZone` or this process's zone. */
+export function formatClock(at: number, timeZone?: string): string {
+  if (timeZone === undefined) {
+    const date = new Date(at);
+    return `${pad2(date.getHours())}:${pad2(date.getMinutes())}`;
+  }
+  const { hour, minute } = wallClock(at, timeZone);
+  return `${pad2(hour)}:${pad2(minute)}`;
 }
 
 function pad2(value: number): string {
@@ -17,10 +26,114 @@ export function parseClock(text: string): { hours: number; minutes: number } | n
   return { hours: Number(match[1]), minutes: Number(match[2]) };
 }
 
-/** The next instant after `now` whose local clock reads hours:minutes. */
-export function nextOccurrence(now: number, hours: number, minutes: number): number {
-  const date = new Date(now);
-  date.setHours(hours, minutes, 0, 0);
-  if (date.getTime() <= now) date.setDate(date.getDate() + 1);
-  return date.getTime();
+/**
+ * The first instant after `now` whose clock in `timeZone` (or this process's
+ * zone) reads hours:minutes. A time that a daylight-saving change skips that
+ * day is read on the clock after the change (02:30 becomes 03:30).
+ */
+export function nextOccurrence(
+  now: number,
+  hours: number,
+  minutes: number,
+  timeZone?: string,
+): number {
+  if (timeZone === undefined) {
+    const date = new Date(now);
+    date.setHours(hours, minutes, 0, 0);
+    if (date.getTime() <= now) date.setDate(date.getDate() + 1);
+    return date.getTime();
+  }
+  const today = wallClock(now, timeZone);
+  for (let days = 0; days <= 2; days++) {
+    const due = instantOf(today.year, today.month, today.day + days, hours, minutes, timeZone);
+    if (due > now) return due;
+  }
+  // Unreachable: two days ahead is always later than now.
+  return now + 86_400_000;
+}
+
+/** Whether `timeZone` names a zone this runtime knows. */
+export function isTimeZone(timeZone: string): boolean {
+  if (timeZone === "" || timeZone.length > 64) return false;
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** This process's IANA time zone, as `chat join` tells the room. */
+export function localTimeZone(): string | undefined {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone;
+  } catch {
+    return undefined;
+  }
+}
+
+interface WallClock {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+}
+
+/** What a clock on the wall in `timeZone` reads at instant `at`. */
+function wallClock(at: number, timeZone: string): WallClock {
+  // Built per call: zoned times are only needed for an occasional /schedule.
+  const format = new Intl.DateTimeFormat("en-US", {
+    timeZone,
+    hourCycle: "h23",
+    year: "numeric",
+    month: "numeric",
+    day: "numeric",
+    hour: "numeric",
+    minute: "numeric",
+    second: "numeric",
+  });
+  const parts: Record<string, number> = {};
+  for (const part of format.formatToParts(at)) {
+    if (part.type !== "literal") parts[part.type] = Number(part.value);
+  }
+  return {
+    year: parts.year,
+    month: parts.month,
+    day: parts.day,
+    hour: parts.hour,
+    minute: parts.minute,
+    second: parts.second,
+  };
+}
+
+/** The zone's offset from UTC at instant `at`, in ms. */
+function offsetAt(at: number, timeZone: string): number {
+  const wall = wallClock(at, timeZone);
+  const asUtc = Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute, wall.second);
+  return asUtc - Math.floor(at / 1000) * 1000;
+}
+
+/** The instant a wall clock in `timeZone` reads the given date and time (days may overflow). */
+function instantOf(
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  timeZone: string,
+): number {
+  const asUtc = Date.UTC(year, month - 1, day, hour, minute);
+  // The offset before and after a daylight-saving change give two candidates.
+  const first = asUtc - offsetAt(asUtc, timeZone);
+  const second = asUtc - offsetAt(first, timeZone);
+  const reads = (at: number) => {
+    const wall = wallClock(at, timeZone);
+    return wall.hour === hour && wall.minute === minute;
+  };
+  const matching = [first, second].filter(reads);
+  // A time that occurs twice (clocks go back) is its first occurrence; one
+  // that never occurs (clocks go forward) is read on the clock after the jump.
+  return matching.length > 0 ? Math.min(...matching) : Math.max(first, second);
 }
