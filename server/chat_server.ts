@@ -3,17 +3,15 @@
  * caps, runs a session per connection without awaiting it, ticks the room's
  * scheduler, and shuts down gracefully. The room itself lives in room.ts.
  */
-import { DEFAULT_LIMITS, type Limits } from "../protocol/limits.ts";
 import { encodeLine } from "../protocol/framing.ts";
+import { DEFAULT_LIMITS, type Limits } from "../protocol/limits.ts";
 import { Connection } from "./connection.ts";
 import { Fanout } from "./fanout.ts";
-import { Room, type RoomOptions } from "./room.ts";
+import type { LogSink } from "./log.ts";
+import { LoggedOutbox } from "./logged_outbox.ts";
+import { type MemberId, Room, type RoomOptions } from "./room.ts";
 import { Session, type SessionHost } from "./session.ts";
-
-export type LogLevel = "debug" | "info" | "warn" | "error";
-
-/** Receives one structured log event; see log.ts for the real one. */
-export type LogSink = (level: LogLevel, event: string, fields: Record<string, unknown>) => void;
+import { WritePacer } from "./write_pacer.ts";
 
 export interface ChatServerOptions extends RoomOptions {
   hostname?: string;
@@ -24,16 +22,24 @@ export interface ChatServerOptions extends RoomOptions {
   tickMs?: number;
   /** Whether loopback addresses skip the per-IP cap (default true; tests turn it off). */
   exemptLoopback?: boolean;
+  /** How long a queue over the outbox limit may go without write progress, in ms (default 1000). */
+  stallMs?: number;
+  /** Monotonic milliseconds for flood control; injectable so tests control time. */
+  monotonicNow?: () => number;
 }
 
 /** Pause before accepting again after accept() failed, e.g. out of file descriptors. */
 const ACCEPT_RETRY_MS = 100;
 /** How long shutdown waits for queued output to reach slow clients. */
 const SHUTDOWN_FLUSH_MS = 2000;
+/** How long a member disconnected for being too slow gets to take its last line. */
+const OVERFLOW_GRACE_MS = 500;
 
 export class ChatServer {
   readonly room: Room;
   readonly limits: Limits;
+  /** Decides when output is written; also counts writes, which the idle collector watches. */
+  readonly pacer = new WritePacer();
   #listener: Deno.TcpListener;
   #fanout: Fanout;
   #log: LogSink;
@@ -45,26 +51,22 @@ export class ChatServer {
   #stopping = false;
   #sessionHost: SessionHost;
   #exemptLoopback: boolean;
+  #stallMs: number | undefined;
 
   constructor(options: ChatServerOptions = {}) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.#log = options.log ?? (() => {});
     this.#exemptLoopback = options.exemptLoopback ?? true;
-    this.#fanout = new Fanout(
-      (connection) => this.#closeSoon(connection),
-      (event) => {
-        // A join is already logged as "register", with more detail.
-        if (event.type === "join") return;
-        const { type, at: _at, ...fields } = event;
-        this.#log("info", type, fields);
-      },
-    );
-    this.room = new Room(this.#fanout, options);
+    this.#stallMs = options.stallMs;
+    this.#fanout = new Fanout(this.pacer, (connection) => this.#closeSoon(connection));
+    this.room = new Room(new LoggedOutbox(this.#fanout, this.#log), options);
     this.#sessionHost = {
       room: this.room,
       limits: this.limits,
+      send: (connection, event) => this.#fanout.send(connection.id, event),
       disconnect: (connection, reason) => this.disconnect(connection, reason),
-      log: (level, event, fields) => this.#log(level, event, fields),
+      log: this.#log,
+      monotonicNow: options.monotonicNow,
     };
     this.#listener = Deno.listen({
       hostname: options.hostname ?? "0.0.0.0",
@@ -73,7 +75,11 @@ export class ChatServer {
     });
     this.#ticker = setInterval(() => this.#tick(), options.tickMs ?? 1000);
     this.#acceptLoop = this.#accept();
-    this.#log("info", "listening", { address: `${this.address.hostname}:${this.address.port}` });
+    this.#log("info", "listening", {
+      address: `${this.address.hostname}:${this.address.port}`,
+      ...this.limits,
+      history: this.room.historySize,
+    });
   }
 
   get address(): Deno.NetAddr {
@@ -82,6 +88,11 @@ export class ChatServer {
 
   get connectionCount(): number {
     return this.#sessions.size;
+  }
+
+  /** Bytes queued towards a member's connection and not yet taken by its socket. */
+  queuedBytes(id: MemberId): number {
+    return this.#fanout.connection(id)?.queuedBytes ?? 0;
   }
 
   async #accept(): Promise<void> {
@@ -123,6 +134,8 @@ export class ChatServer {
     (conn as Deno.TcpConn).setNoDelay?.(true);
     const connection = new Connection(this.#nextId++, conn, {
       limitBytes: this.limits.outboxBytes,
+      stallMs: this.#stallMs,
+      pacer: this.pacer,
       onOverflow: (overflowing) => queueMicrotask(() => this.#overflowed(overflowing)),
     });
     this.#perIp.set(ip, (this.#perIp.get(ip) ?? 0) + 1);
@@ -149,29 +162,29 @@ export class ChatServer {
   }
 
   /** Ends a connection for a reason it is told; a member's leave is announced. */
-  disconnect(connection: Connection, reason: string): void {
+  disconnect(connection: Connection, reason: string, graceMs = SHUTDOWN_FLUSH_MS): void {
     if (connection.closing) return;
     this.#log("info", "disconnect", {
       id: connection.id,
       nick: this.room.member(connection.id)?.nick,
       reason,
     });
-    connection.sendFinal({ type: "bye", at: this.room.clock.now(), reason });
-    this.#fanout.close(connection.id);
+    this.#fanout.unadmit(connection.id);
+    connection.finish({ type: "bye", at: this.room.clock.now(), reason }, graceMs);
     this.room.leave(connection.id, reason);
   }
 
   #overflowed(connection: Connection): void {
+    // Its socket is not draining, so waiting long for the reason to flush is pointless.
     this.disconnect(
       connection,
       `Too slow: more than ${this.limits.outboxBytes} bytes of messages were waiting for you.`,
+      OVERFLOW_GRACE_MS,
     );
-    // Its socket is not draining, so waiting for the reason to flush is pointless.
-    setTimeout(() => connection.close(), 500);
   }
 
   #closeSoon(connection: Connection): void {
-    connection.closeAfterFlush().catch(() => connection.close());
+    connection.closeAfterFlush(SHUTDOWN_FLUSH_MS);
   }
 
   #ended(connection: Connection): void {
@@ -182,8 +195,7 @@ export class ChatServer {
     const left = (this.#perIp.get(ip) ?? 1) - 1;
     if (left <= 0) this.#perIp.delete(ip);
     else this.#perIp.set(ip, left);
-    const member = this.room.member(connection.id);
-    if (member) this.#log("info", "disconnect", { id: connection.id, nick: member.nick });
+    this.#log("debug", "closed", { id: connection.id });
     try {
       this.room.drop(connection.id);
     } catch (error) {
@@ -212,7 +224,9 @@ export class ChatServer {
     await this.#acceptLoop;
     const at = this.room.clock.now();
     const connections = [...this.#sessions.keys()];
-    for (const connection of connections) connection.send({ type: "bye", at, reason });
+    for (const connection of connections) {
+      this.#fanout.send(connection.id, { type: "bye", at, reason });
+    }
     await Promise.all(connections.map((c) => c.closeAfterFlush(SHUTDOWN_FLUSH_MS)));
     await Promise.all(this.#sessions.values());
     this.room.store.close();

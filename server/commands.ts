@@ -1,49 +1,87 @@
 /**
- * The command table. Each entry names a command, its usage line and help,
- * and what it does; `/help` and every usage error are generated from here,
+ * The command table, and the one place a typed line becomes a chat message
+ * or a command. Each entry declares its name, its parameters (from which the
+ * usage line and the argument-count check come, as ergo's `minParams` does),
+ * its help, and who may run it; its handler receives arguments already
+ * checked and calls verbs on the room. `/help` is generated from the table,
  * so adding a command touches one entry.
+ *
+ * The room does not import this table; this table imports the room's verbs.
  */
-import type { Member, Room } from "./room.ts";
-import { formatClock, nextOccurrence, parseClock } from "../protocol/time.ts";
+import { sanitizeText } from "../protocol/text.ts";
+import { nextOccurrence, parseClock } from "../protocol/time.ts";
+import { CommandError } from "./command_error.ts";
+import type { Member, MemberId, Room } from "./room.ts";
 
-/** A mistake the user made; the room turns it into a private error line. */
-export class CommandError extends Error {
-  override name = "CommandError";
+/** One parameter of a command, as the usage line shows it. */
+export interface Param {
+  name: string;
+  /** Takes the rest of the line, spaces included (a message). */
+  rest?: boolean;
+  /** May be left out; shown in [brackets]. */
+  optional?: boolean;
 }
 
 export interface Command {
   name: string;
-  /** Arguments, as shown in the usage line: "<nick> <message>". */
-  args: string;
+  params: readonly Param[];
   help: string;
   /** When set, only the owner may run it and others get this refusal. */
   ownerOnly?: string;
-  run(room: Room, member: Member, args: string): void;
+  /** `args` holds one string per parameter ("" for an optional one left out). */
+  run(room: Room, member: Member, args: string[]): void;
 }
 
-/** "Usage: /name args" for a command. */
+/** "/name <param> [optional]" for a command. */
+export function synopsis(command: Command): string {
+  const params = command.params.map((param) =>
+    param.optional ? `[${param.name}]` : `<${param.name}>`
+  );
+  return [`/${command.name}`, ...params].join(" ");
+}
+
+/** "Usage: /name <param>" for a command. */
 export function usage(command: Command): string {
-  return `Usage: /${command.name}${command.args ? ` ${command.args}` : ""}`;
-}
-
-/** Splits "first rest of line" at the first run of spaces. */
-function firstWord(args: string): [string, string] {
-  const match = /^(\S+)\s*(.*)$/s.exec(args);
-  return match ? [match[1], match[2]] : ["", ""];
-}
-
-function requireArgs(command: Command, ...values: string[]): void {
-  if (values.some((value) => value === "")) throw new CommandError(usage(command));
+  return `Usage: ${synopsis(command)}`;
 }
 
 /**
- * When a schedule is due: "HH:MM" (next occurrence, server time), "+10m",
- * "+2h", "+30s", or an ISO 8601 instant, which `chat join` sends after
- * reading HH:MM in its user's own time zone.
+ * Splits `text` into one value per parameter: words, with a `rest`
+ * parameter taking what remains. Null when a required one is missing.
  */
-export function parseDue(spec: string, now: number): number | null {
+export function parseArgs(command: Command, text: string): string[] | null {
+  const args: string[] = [];
+  let remaining = text.trim();
+  for (const param of command.params) {
+    let value: string;
+    if (param.rest) {
+      value = remaining;
+      remaining = "";
+    } else {
+      const match = /^(\S+)\s*/.exec(remaining);
+      value = match ? match[1] : "";
+      remaining = match ? remaining.slice(match[0].length) : "";
+    }
+    if (value === "" && !param.optional) return null;
+    args.push(value);
+  }
+  return args;
+}
+
+/** A `CommandError` whose text is the command's usage line. */
+function usageError(command: Command): CommandError {
+  return new CommandError(usage(command));
+}
+
+/**
+ * When a schedule is due: "HH:MM" (its next occurrence in `timeZone`, the
+ * member's own zone when its client said, else the server's), "+10m",
+ * "+2h", "+30s", or an ISO 8601 instant. Null when it is none of these, is
+ * zero, or lies more than a week ahead.
+ */
+export function parseDue(spec: string, now: number, timeZone?: string): number | null {
   const clock = parseClock(spec);
-  if (clock) return nextOccurrence(now, clock.hours, clock.minutes);
+  if (clock) return nextOccurrence(now, clock.hours, clock.minutes, timeZone);
   const relative = /^\+(\d{1,5})([smh])$/.exec(spec);
   if (relative) {
     const unit = { s: 1_000, m: 60_000, h: 3_600_000 }[relative[2] as "s" | "m" | "h"];
@@ -62,118 +100,87 @@ export function parseDue(spec: string, now: number): number | null {
 
 const whisper: Command = {
   name: "whisper",
-  args: "<nick> <message>",
+  params: [{ name: "nick" }, { name: "message", rest: true }],
   help: "Send a private message that only <nick> sees.",
-  run(room, member, args) {
-    const [nick, text] = firstWord(args);
-    requireArgs(whisper, nick, text);
-    const target = room.requireMember(nick);
-    const at = room.clock.now();
-    const event = { type: "whisper", at, from: member.nick, to: target.nick, text } as const;
-    room.tell(target, { ...event, direction: "in" });
-    room.tell(member, { ...event, direction: "out" });
+  run(room, member, [nick, text]) {
+    room.whisper(member, nick, text);
   },
 };
 
 const kick: Command = {
   name: "kick",
-  args: "<nick>",
+  params: [{ name: "nick" }],
   help: "Remove a member from the room (owner only).",
   ownerOnly: "Only the room owner can kick members.",
-  run(room, member, args) {
-    const [nick] = firstWord(args);
-    requireArgs(kick, nick);
-    const target = room.requireMember(nick);
-    if (target === member) throw new CommandError("You cannot kick yourself.");
-    room.kick(member, target);
+  run(room, member, [nick]) {
+    room.kick(member, nick);
   },
 };
 
 const schedule: Command = {
   name: "schedule",
-  args: "<HH:MM|+10m|+2h> <message>",
+  params: [{ name: "HH:MM|+10m|+2h" }, { name: "message", rest: true }],
   help: "Send a message to everyone at a later time.",
-  run(room, member, args) {
-    const [when, text] = firstWord(args);
-    requireArgs(schedule, when, text);
-    const now = room.clock.now();
-    const due = parseDue(when, now);
-    if (due === null) {
-      throw new CommandError(`Invalid time "${when}". ${usage(schedule)}`);
-    }
-    const saved = room.addSchedule(member, due, text);
-    room.tell(member, { type: "schedule_ok", at: now, id: saved.id, due, text });
+  run(room, member, [when, text]) {
+    const due = parseDue(when, room.clock.now(), member.timeZone);
+    if (due === null) throw new CommandError(`Invalid time "${when}". ${usage(schedule)}`);
+    room.schedule(member, due, text);
   },
 };
 
 const schedules: Command = {
   name: "schedules",
-  args: "",
+  params: [],
   help: "List your pending scheduled messages.",
   run(room, member) {
-    const items = room.pendingSchedules
-      .filter((s) => s.authorKey === member.key)
-      .map(({ id, due, author, text }) => ({ id, due, from: author, text }));
-    room.tell(member, { type: "schedules", at: room.clock.now(), items });
+    room.listSchedules(member);
   },
 };
 
 const unschedule: Command = {
   name: "unschedule",
-  args: "<id>",
+  params: [{ name: "id" }],
   help: "Cancel one of your scheduled messages (the owner may cancel any).",
-  run(room, member, args) {
-    const [idText] = firstWord(args);
-    requireArgs(unschedule, idText);
+  run(room, member, [idText]) {
     const id = Number(idText.replace(/^#/, ""));
-    if (!Number.isInteger(id) || id <= 0) throw new CommandError(usage(unschedule));
-    const cancelled = room.cancelSchedule(member, id);
-    room.notice(
-      member,
-      `Cancelled scheduled message #${cancelled.id} for ${formatClock(cancelled.due)}.`,
-    );
+    if (!Number.isInteger(id) || id <= 0) throw usageError(unschedule);
+    room.unschedule(member, id);
   },
 };
 
 const user: Command = {
   name: "user",
-  args: "",
+  params: [],
   help: "List the members of the room; the owner is marked.",
   run(room, member) {
-    room.tell(member, {
-      type: "users",
-      at: room.clock.now(),
-      nicks: room.members.map((m) => m.nick),
-      owner: room.owner?.nick ?? null,
-    });
+    room.listMembers(member);
   },
 };
 
 const rename: Command = {
   name: "rename",
-  args: "<new nickname>",
+  params: [{ name: "new nickname", rest: true }],
   help: "Change your nickname.",
-  run(room, member, args) {
-    requireArgs(rename, args);
-    room.rename(member, args);
+  run(room, member, [nick]) {
+    room.rename(member, nick);
   },
 };
 
 const help: Command = {
   name: "help",
-  args: "",
+  params: [],
   help: "Show this list.",
   run(room, member) {
     room.notice(member, "Commands:");
     for (const command of COMMANDS) {
-      room.notice(member, `  ${usage(command).slice("Usage: ".length)} - ${command.help}`);
+      room.notice(member, `  ${synopsis(command)} - ${command.help}`);
     }
   },
 };
 
 const quit: Command = {
   name: "quit",
-  args: "",
+  params: [],
   help: "Leave the room.",
   run(room, member) {
     room.quit(member);
@@ -192,8 +199,40 @@ export const COMMANDS: readonly Command[] = [
   quit,
 ];
 
-const BY_NAME = new Map(COMMANDS.map((command) => [command.name, command]));
+const BY_NAME: ReadonlyMap<string, Command> = new Map(
+  COMMANDS.map((command) => [command.name, command]),
+);
 
 export function findCommand(name: string): Command | undefined {
-  return BY_NAME.get(name);
+  return BY_NAME.get(name.toLowerCase());
+}
+
+/**
+ * A member typed `line`: a command if it starts with "/", else a chat
+ * message. Leading spaces and letter case of the command name do not
+ * matter, so " /Schedule" is "/schedule".
+ */
+export function handleLine(room: Room, id: MemberId, line: string): void {
+  const text = sanitizeText(line).trim();
+  if (text === "") return;
+  if (!text.startsWith("/")) {
+    room.say(id, text);
+    return;
+  }
+  room.perform(id, (member) => runCommand(room, member, text));
+}
+
+/** Parses and runs one command line; a mistake throws `CommandError`. */
+function runCommand(room: Room, member: Member, text: string): void {
+  const match = /^\/(\S*)\s*(.*)$/s.exec(text)!;
+  const command = findCommand(match[1]);
+  if (!command) {
+    throw new CommandError(
+      `Unknown command "/${match[1].toLowerCase()}". Type /help for the list of commands.`,
+    );
+  }
+  if (command.ownerOnly && room.owner !== member) throw new CommandError(command.ownerOnly);
+  const args = parseArgs(command, match[2]);
+  if (args === null) throw usageError(command);
+  command.run(room, member, args);
 }

@@ -1,13 +1,15 @@
 /**
- * One client connection's outbound side: a bounded queue of encoded lines
- * and a writer that drains it. Lines queue until the write pacer's next
- * flush or until the write in flight completes, then go out together as one
- * write, so a busy room costs few syscalls, and a member who stops reading
- * only ever fills its own queue.
+ * One client connection: the socket to read from, and the outbound side it
+ * owns alone: a bounded queue of encoded lines, the writer that drains it,
+ * and its closing state. Lines queue until the write pacer's next flush or
+ * until the write in flight completes, then go out together as one write,
+ * so a busy room costs few syscalls, and a member who stops reading only
+ * ever fills its own queue.
  */
 import type { ServerEvent } from "../protocol/events.ts";
 import { encodeEvent, type Framing } from "../protocol/framing.ts";
-import { countWrite, type Flushable, flushClock, requestUrgentFlush } from "./write_pacer.ts";
+import type { ByteReader } from "../protocol/line_reader.ts";
+import type { Flushable, WritePacer } from "./write_pacer.ts";
 
 /**
  * A queue over its limit is only "too slow" once its writer has made no
@@ -20,20 +22,24 @@ const MAX_COALESCED_BYTES = 4096;
 /** Past this many times the limit a connection is dropped even if it is making progress. */
 const HARD_LIMIT_FACTOR = 4;
 
-export class Connection implements Flushable {
+export interface ConnectionOptions {
+  /** Bytes queued before the reader counts as too slow (see `#overLimit`). */
+  limitBytes: number;
+  /** How long a queue over the limit may go without write progress (default 1000 ms). */
+  stallMs?: number;
+  pacer: WritePacer;
+  /** Called (at most once) when the connection turns out too slow; its queue is already gone. */
+  onOverflow: (connection: Connection) => void;
+}
+
+export class Connection implements Flushable, ByteReader {
   readonly id: number;
-  readonly conn: Deno.Conn;
   readonly remoteIp: string;
-  framing: Framing = "plain";
-  /** Position in the fan-out's member list, or -1 when not a member. */
-  memberIndex = -1;
-  /** The fan-out flush whose segment `segmentOffset` points into, or -1. */
-  segmentEpoch = -1;
-  /** How much of that segment this member has already been given. */
-  segmentOffset = 0;
-  /** Set by the fan-out for members: queues pending broadcasts before a private line. */
-  beforePrivate: ((connection: Connection) => void) | null = null;
+  #conn: Deno.Conn;
+  #framing: Framing = "plain";
   #limitBytes: number;
+  #stallMs: number;
+  #pacer: WritePacer;
   #onOverflow: (connection: Connection) => void;
   #queue: Uint8Array[] = [];
   /** Bytes queued or in flight: what this connection holds in memory. */
@@ -45,6 +51,7 @@ export class Connection implements Flushable {
   #progressAt = 0;
   /** True while waiting in the write pacer's list to be written. */
   #flushRequested = false;
+  #overflowed = false;
   #closing = false;
   #closed = false;
   #drained: (() => void)[] | null = null;
@@ -52,17 +59,29 @@ export class Connection implements Flushable {
   #onWritten = (count: number) => this.#afterWrite(count);
   #onWriteFailed = () => this.close();
 
-  constructor(
-    id: number,
-    conn: Deno.Conn,
-    options: { limitBytes: number; onOverflow: (connection: Connection) => void },
-  ) {
+  constructor(id: number, conn: Deno.Conn, options: ConnectionOptions) {
     this.id = id;
-    this.conn = conn;
+    this.#conn = conn;
     const address = conn.remoteAddr as Deno.NetAddr;
     this.remoteIp = address.hostname ?? "unknown";
     this.#limitBytes = options.limitBytes;
+    this.#stallMs = options.stallMs ?? STALL_MS;
+    this.#pacer = options.pacer;
     this.#onOverflow = options.onOverflow;
+  }
+
+  /** How events are encoded for this connection; chosen once, by its first line. */
+  get framing(): Framing {
+    return this.#framing;
+  }
+
+  useFraming(framing: Framing): void {
+    this.#framing = framing;
+  }
+
+  /** Bytes queued or in flight. */
+  get queuedBytes(): number {
+    return this.#queuedBytes;
   }
 
   get closed(): boolean {
@@ -74,88 +93,62 @@ export class Connection implements Flushable {
     return this.#closing || this.#closed;
   }
 
-  send(event: ServerEvent): void {
-    this.enqueue(encodeEvent(event, this.framing));
+  /** Reads from the socket (what `readLines()` consumes). */
+  read(buffer: Uint8Array): Promise<number | null> {
+    return this.#conn.read(buffer);
   }
 
-  /** Queues a private line, after the broadcasts that came before it. */
+  /** Queues one event as a private line, written at the end of this task. */
+  send(event: ServerEvent): void {
+    this.enqueue(encodeEvent(event, this.#framing));
+  }
+
+  /** Queues bytes as a private line, written at the end of this task. */
   enqueue(bytes: Uint8Array): void {
-    if (this.#closing || this.#closed) return;
-    this.beforePrivate?.(this);
+    if (this.closing) return;
     this.#push(bytes);
     this.#flushSoon();
   }
 
   /**
    * Queues bytes that many connections share (a view of a broadcast
-   * segment); the fan-out calls `flushQueued()` right after.
+   * segment); whoever queues them calls `flushQueued()` when done.
    */
   enqueueShared(bytes: Uint8Array): void {
-    if (this.#closing || this.#closed) return;
+    if (this.closing) return;
     this.#push(bytes);
   }
 
-  #push(bytes: Uint8Array): void {
-    const queued = this.#queuedBytes + bytes.length;
-    if (queued > this.#limitBytes && this.#overLimit(queued)) {
-      this.#discardPending();
-      this.#onOverflow(this);
-      return;
+  /**
+   * The last line this connection gets: what is queued and not yet written
+   * is dropped (it is being disconnected), the event goes out, and the
+   * connection closes once it is written or after `graceMs`.
+   */
+  finish(event: ServerEvent, graceMs = 2000): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    const wasClosing = this.#closing;
+    this.#discardPending();
+    if (!wasClosing) {
+      const line = encodeEvent(event, this.#framing);
+      this.#queue.push(line);
+      this.#queuedBytes += line.length;
     }
-    this.#queue.push(bytes);
-    this.#queuedBytes = queued;
-  }
-
-  /** Writes the queue at the end of the current task, unless a write is in flight. */
-  #flushSoon(): void {
-    if (this.#writing !== null || this.#flushRequested) return;
-    this.#flushRequested = true;
-    requestUrgentFlush(this);
+    this.#closing = true;
+    if (this.#writing === null && !this.#flushRequested) {
+      this.#flushRequested = true;
+      this.#pacer.requestUrgentFlush(this);
+    }
+    return this.#closeWhenDrained(graceMs);
   }
 
   /** Sends what is queued, then closes; bounded by `graceMs`. */
-  async closeAfterFlush(graceMs = 2000): Promise<void> {
-    if (this.#closed) return;
+  closeAfterFlush(graceMs = 2000): Promise<void> {
+    if (this.#closed) return Promise.resolve();
     this.#closing = true;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, graceMs);
-    });
-    await Promise.race([this.drained(), timeout]);
-    clearTimeout(timer);
-    this.close();
+    return this.#closeWhenDrained(graceMs);
   }
 
-  /** Queues a final line even while closing, replacing anything unsent. */
-  sendFinal(event: ServerEvent): void {
-    if (this.#closed) return;
-    const wasClosing = this.#closing;
-    this.#closing = false;
-    this.#discardPending();
-    // Broadcasts it has not been given are moot: it is being disconnected.
-    this.#push(encodeEvent(event, this.framing));
-    this.#flushSoon();
-    this.#closing = wasClosing;
-  }
-
-  /** Whether a queue past the soft limit means the reader is too slow (see STALL_MS). */
-  #overLimit(queued: number): boolean {
-    if (queued > this.#limitBytes * HARD_LIMIT_FACTOR) return true;
-    return this.#writing !== null && performance.now() - this.#progressAt > STALL_MS;
-  }
-
-  /** Forgets queued bytes that no write has taken yet. */
-  #discardPending(): void {
-    for (const chunk of this.#queue) this.#queuedBytes -= chunk.length;
-    this.#queue = [];
-  }
-
-  /** Resolves once the queue is empty and no write is in flight. */
-  drained(): Promise<void> {
-    if (this.#writing === null && this.#queue.length === 0) return Promise.resolve();
-    return new Promise((resolve) => (this.#drained ??= []).push(resolve));
-  }
-
+  /** Closes at once; what is queued is dropped. Safe to call twice. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -163,7 +156,7 @@ export class Connection implements Flushable {
     this.#queue = [];
     this.#queuedBytes = 0;
     try {
-      this.conn.close();
+      this.#conn.close();
     } catch {
       // Already closed by the other side or by a failed write.
     }
@@ -197,20 +190,69 @@ export class Connection implements Flushable {
     else queue.splice(0, count);
     this.#writing = bytes;
     this.#written = 0;
-    this.#progressAt = flushClock();
-    this.conn.write(bytes).then(this.#onWritten, this.#onWriteFailed);
-    countWrite();
+    this.#progressAt = this.#pacer.now();
+    this.#conn.write(bytes).then(this.#onWritten, this.#onWriteFailed);
+    this.#pacer.countWrite();
     return 1;
+  }
+
+  #push(bytes: Uint8Array): void {
+    const queued = this.#queuedBytes + bytes.length;
+    if (queued > this.#limitBytes && this.#overLimit(queued)) {
+      this.#discardPending();
+      if (!this.#overflowed) {
+        this.#overflowed = true;
+        this.#onOverflow(this);
+      }
+      return;
+    }
+    this.#queue.push(bytes);
+    this.#queuedBytes = queued;
+  }
+
+  /** Writes the queue at the end of the current task, unless a write is in flight. */
+  #flushSoon(): void {
+    if (this.#writing !== null || this.#flushRequested) return;
+    this.#flushRequested = true;
+    this.#pacer.requestUrgentFlush(this);
+  }
+
+  /** Whether a queue past the soft limit means the reader is too slow (see STALL_MS). */
+  #overLimit(queued: number): boolean {
+    if (queued > this.#limitBytes * HARD_LIMIT_FACTOR) return true;
+    return this.#writing !== null && performance.now() - this.#progressAt > this.#stallMs;
+  }
+
+  /** Forgets queued bytes that no write has taken yet. */
+  #discardPending(): void {
+    for (const chunk of this.#queue) this.#queuedBytes -= chunk.length;
+    this.#queue = [];
+  }
+
+  async #closeWhenDrained(graceMs: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    });
+    await Promise.race([this.#whenDrained(), timeout]);
+    clearTimeout(timer);
+    this.close();
+  }
+
+  /** Resolves once the queue is empty and no write is in flight. */
+  #whenDrained(): Promise<void> {
+    if (this.#writing === null && this.#queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => (this.#drained ??= []).push(resolve));
   }
 
   #afterWrite(count: number): void {
     const bytes = this.#writing;
     if (bytes === null || this.#closed) return;
     this.#written += count;
-    this.#progressAt = flushClock();
+    this.#progressAt = this.#pacer.now();
     if (this.#written < bytes.length) {
       // The socket took part of it: write the rest before anything newer.
-      this.conn.write(bytes.subarray(this.#written)).then(this.#onWritten, this.#onWriteFailed);
+      this.#conn.write(bytes.subarray(this.#written)).then(this.#onWritten, this.#onWriteFailed);
       return;
     }
     this.#queuedBytes -= bytes.length;

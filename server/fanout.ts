@@ -5,84 +5,110 @@
  * per-member work until the one write per member per flush. No write is ever
  * awaited here, so one slow member delays no one.
  *
- * A private line to a member (a whisper, an error) first takes the part of
- * the segment that member has not yet been given, so it arrives in order
- * with the broadcasts around it.
+ * Each member has a cursor, kept here and nowhere else: which segment it was
+ * last handed and how far into it. A private line to a member (a whisper, an
+ * error) first gives the member the part of the segment it has not yet been
+ * given, so the line arrives in order with the broadcasts around it.
  */
 import type { ServerEvent } from "../protocol/events.ts";
-import { encodeEvent, type Framing } from "../protocol/framing.ts";
-import type { MemberId, Outbox } from "./room.ts";
-import type { Connection } from "./connection.ts";
+import { encodeEvent } from "../protocol/framing.ts";
 import { BroadcastSegment } from "./broadcast_segment.ts";
-import { requestFlush } from "./write_pacer.ts";
+import type { Connection } from "./connection.ts";
+import type { MemberId, Outbox } from "./room.ts";
+import type { WritePacer } from "./write_pacer.ts";
+
+/** Where one member is in the broadcast stream. */
+interface Cursor {
+  readonly connection: Connection;
+  readonly json: boolean;
+  /** Position in `#cursors`, kept dense for a fast flush loop. */
+  index: number;
+  /** The flush whose segment `offset` points into, or -1. */
+  epoch: number;
+  /** How much of that segment this member has already been given. */
+  offset: number;
+}
 
 export class Fanout implements Outbox {
-  readonly connections = new Map<MemberId, Connection>();
-  /** Admitted connections, kept dense for a fast flush loop. */
-  #members: Connection[] = [];
+  #connections = new Map<MemberId, Connection>();
+  #byId = new Map<MemberId, Cursor>();
+  /** Admitted members' cursors, dense. */
+  #cursors: Cursor[] = [];
   #jsonMembers = 0;
+  #pacer: WritePacer;
   #onClose: (connection: Connection) => void;
-  #observe: (event: ServerEvent) => void;
-  /** Counts flushes; a member's `segmentEpoch` says which segment its offset is in. */
+  /** Counts flushes; a cursor's `epoch` says which segment its offset is in. */
   #epoch = 0;
   #plain = new BroadcastSegment();
   #json = new BroadcastSegment();
   #flushRequested = false;
 
-  /**
-   * `observe` sees every broadcast except chat and scheduled messages (joins, leaves,
-   * kicks, renames), which is what the server log records.
-   */
-  constructor(
-    onClose: (connection: Connection) => void,
-    observe: (event: ServerEvent) => void = () => {},
-  ) {
+  /** `onClose` is how the room's `close(id)` reaches the edge. */
+  constructor(pacer: WritePacer, onClose: (connection: Connection) => void) {
+    this.#pacer = pacer;
     this.#onClose = onClose;
-    this.#observe = observe;
   }
 
   add(connection: Connection): void {
-    this.connections.set(connection.id, connection);
+    this.#connections.set(connection.id, connection);
+  }
+
+  /** The connection for a member or newcomer, if it is still here. */
+  connection(id: MemberId): Connection | undefined {
+    return this.#connections.get(id);
   }
 
   /** Forgets a connection that has ended. */
   remove(connection: Connection): void {
-    this.#unadmit(connection);
-    this.connections.delete(connection.id);
+    this.#unadmit(connection.id);
+    this.#connections.delete(connection.id);
+  }
+
+  /** Stops broadcasts to a connection that is being disconnected. */
+  unadmit(id: MemberId): void {
+    this.#unadmit(id);
   }
 
   send(to: MemberId, event: ServerEvent): void {
-    this.connections.get(to)?.send(event);
+    const connection = this.#connections.get(to);
+    if (!connection) return;
+    const cursor = this.#byId.get(to);
+    if (cursor) this.#catchUp(cursor);
+    connection.send(event);
   }
 
   broadcast(event: ServerEvent): void {
-    if (event.type !== "message" && event.type !== "scheduled") this.#observe(event);
-    const members = this.#members.length;
+    const members = this.#cursors.length;
     if (members === 0) return;
     if (members > this.#jsonMembers) this.#plain.append(encodeEvent(event, "plain"));
     if (this.#jsonMembers > 0) this.#json.append(encodeEvent(event, "json"));
     if (!this.#flushRequested) {
       this.#flushRequested = true;
-      requestFlush(this);
+      this.#pacer.requestFlush(this);
     }
   }
 
   admit(id: MemberId): void {
-    const connection = this.connections.get(id);
-    if (!connection || connection.memberIndex !== -1 || connection.closing) return;
-    connection.memberIndex = this.#members.length;
-    this.#members.push(connection);
-    if (connection.framing === "json") this.#jsonMembers++;
+    const connection = this.#connections.get(id);
+    if (!connection || this.#byId.has(id) || connection.closing) return;
+    const json = connection.framing === "json";
     // Only what is broadcast from now on is theirs.
-    connection.segmentEpoch = this.#epoch;
-    connection.segmentOffset = this.#segment(connection.framing).length;
-    connection.beforePrivate = this.#catchUp;
+    const cursor: Cursor = {
+      connection,
+      json,
+      index: this.#cursors.length,
+      epoch: this.#epoch,
+      offset: this.#segment(json).length,
+    };
+    this.#cursors.push(cursor);
+    this.#byId.set(id, cursor);
+    if (json) this.#jsonMembers++;
   }
 
   close(id: MemberId): void {
-    const connection = this.connections.get(id);
+    const connection = this.#connections.get(id);
     if (!connection) return;
-    this.#unadmit(connection);
+    this.#unadmit(id);
     this.#onClose(connection);
   }
 
@@ -97,44 +123,40 @@ export class Fanout implements Outbox {
     // Most members take the whole segment: one view each, shared by all of them.
     const wholePlain = plain.view(0);
     const wholeJson = json.view(0);
-    const members = this.#members;
-    for (let i = 0; i < members.length; i++) {
-      const connection = members[i];
-      const isJson = connection.framing === "json";
-      let bytes = isJson ? wholeJson : wholePlain;
-      if (connection.segmentEpoch === epoch) {
-        bytes = (isJson ? json : plain).view(connection.segmentOffset);
-      }
-      connection.segmentEpoch = -1;
-      if (bytes.length > 0) connection.enqueueShared(bytes);
-      connection.flushQueued();
+    const cursors = this.#cursors;
+    for (let i = 0; i < cursors.length; i++) {
+      const cursor = cursors[i];
+      let bytes = cursor.json ? wholeJson : wholePlain;
+      if (cursor.epoch === epoch) bytes = (cursor.json ? json : plain).view(cursor.offset);
+      cursor.epoch = -1;
+      if (bytes.length > 0) cursor.connection.enqueueShared(bytes);
+      cursor.connection.flushQueued();
     }
-    return members.length;
+    return cursors.length;
   }
 
-  #segment(framing: Framing): BroadcastSegment {
-    return framing === "json" ? this.#json : this.#plain;
+  #segment(json: boolean): BroadcastSegment {
+    return json ? this.#json : this.#plain;
   }
 
   /** Gives a member the broadcasts it has not yet been given, before a private line. */
-  #catchUp = (connection: Connection): void => {
-    const segment = this.#segment(connection.framing);
-    const from = connection.segmentEpoch === this.#epoch ? connection.segmentOffset : 0;
-    if (segment.length > from) connection.enqueueShared(segment.view(from));
-    connection.segmentEpoch = this.#epoch;
-    connection.segmentOffset = segment.length;
-  };
+  #catchUp(cursor: Cursor): void {
+    const segment = this.#segment(cursor.json);
+    const from = cursor.epoch === this.#epoch ? cursor.offset : 0;
+    if (segment.length > from) cursor.connection.enqueueShared(segment.view(from));
+    cursor.epoch = this.#epoch;
+    cursor.offset = segment.length;
+  }
 
-  #unadmit(connection: Connection): void {
-    const index = connection.memberIndex;
-    if (index === -1) return;
-    const last = this.#members.pop()!;
-    if (last !== connection) {
-      this.#members[index] = last;
-      last.memberIndex = index;
+  #unadmit(id: MemberId): void {
+    const cursor = this.#byId.get(id);
+    if (!cursor) return;
+    this.#byId.delete(id);
+    const last = this.#cursors.pop()!;
+    if (last !== cursor) {
+      this.#cursors[cursor.index] = last;
+      last.index = cursor.index;
     }
-    connection.memberIndex = -1;
-    connection.beforePrivate = null;
-    if (connection.framing === "json") this.#jsonMembers--;
+    if (cursor.json) this.#jsonMembers--;
   }
 }

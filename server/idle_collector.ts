@@ -8,9 +8,12 @@
  * that has doubled since the last collection gets a concurrent
  * (incremental) one, which does not stop the room. Both measured in
  * docs/performance.md: less memory, and less CPU per delivered line.
+ *
+ * V8 offers `gc()` only when started with `--expose-gc`; that flag is
+ * declared once, in scripts/permissions.ts (RUNTIME_V8_FLAGS), which the
+ * tasks, the compiled binary and the benchmark all use. Started without it,
+ * the collector does nothing and V8 manages memory alone.
  */
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 
 /** How often to look, and how many quiet looks in a row make the room idle. */
 const CHECK_MS = 500;
@@ -25,6 +28,18 @@ export interface IdleCollectorOptions {
   collectConcurrently?: (() => void) | null;
   /** The V8 heap's current size in bytes; injectable for tests. */
   heapBytes?: () => number;
+  /**
+   * Calls `check` every CHECK_MS until the returned function is called;
+   * injectable so tests run the checks themselves instead of waiting.
+   */
+  every?: (check: () => void) => () => void;
+}
+
+function everyCheckInterval(check: () => void): () => void {
+  const timer = setInterval(check, CHECK_MS);
+  // Never the reason the process stays alive.
+  Deno.unrefTimer(timer);
+  return () => clearInterval(timer);
 }
 
 /** While busy, a heap this many times its size after the last collection is collected. */
@@ -34,7 +49,7 @@ const MIN_HEAP_BYTES = 32 * 1024 * 1024;
 
 /** Starts watching; returns a function that stops it. */
 export function startIdleCollector(options: IdleCollectorOptions): () => void {
-  const gc = exposeGarbageCollector();
+  const gc = exposedGarbageCollector();
   const collect = options.collect === undefined ? gc && (() => (gc(), gc())) : options.collect;
   if (collect === null) return () => {};
   const collectConcurrently = options.collectConcurrently === undefined
@@ -45,7 +60,7 @@ export function startIdleCollector(options: IdleCollectorOptions): () => void {
   let quietChecks = 0;
   let busy = false;
   let heapAfterCollection = heapBytes();
-  const timer = setInterval(() => {
+  return (options.every ?? everyCheckInterval)(() => {
     const now = options.activity();
     if (now !== seen) {
       seen = now;
@@ -65,21 +80,13 @@ export function startIdleCollector(options: IdleCollectorOptions): () => void {
       collect();
       heapAfterCollection = heapBytes();
     }
-  }, CHECK_MS);
-  // Never the reason the process stays alive.
-  Deno.unrefTimer(timer);
-  return () => clearInterval(timer);
+  });
 }
 
 type GarbageCollector = (options?: { type: "major"; execution: "async" }) => void;
 
-/** V8's `gc()`, made available at run time; null if the runtime refuses. */
-function exposeGarbageCollector(): GarbageCollector | null {
-  try {
-    setFlagsFromString("--expose-gc");
-    const gc = runInNewContext("gc");
-    return typeof gc === "function" ? gc : null;
-  } catch {
-    return null;
-  }
+/** V8's `gc()`, present when the runtime was started with `--expose-gc`. */
+function exposedGarbageCollector(): GarbageCollector | null {
+  const gc = (globalThis as { gc?: unknown }).gc;
+  return typeof gc === "function" ? gc as GarbageCollector : null;
 }

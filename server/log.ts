@@ -19,6 +19,9 @@ export type LogLevel = typeof LOG_LEVELS[number];
 export type LogFormat = typeof LOG_FORMATS[number];
 export type LogFields = Record<string, unknown>;
 
+/** Receives one structured log event: how the server's parts log without holding a logger. */
+export type LogSink = (level: LogLevel, event: string, fields: LogFields) => void;
+
 /** One method per level; each writes one line or nothing. */
 export interface Logger {
   debug(event: string, fields?: LogFields): void;
@@ -157,7 +160,7 @@ function stringify(value: unknown): string {
   }
 }
 
-const RESERVED = new Set(["time", "level", "event"]);
+const RESERVED: ReadonlySet<string> = new Set(["time", "level", "event"]);
 
 function formatJson(
   time: string,

@@ -2,7 +2,7 @@
  * The in-memory store: a bounded ring of recent conversation events, for
  * throwaway rooms (`--memory`) and for tests. Nothing survives a restart.
  */
-import type { ConversationEvent } from "../protocol/events.ts";
+import type { ConversationEvent, PrivateEvent } from "../protocol/events.ts";
 import type { RoomStore, Schedule } from "./store.ts";
 
 /** Conversation events kept for resume; history needs far fewer. */
@@ -16,7 +16,7 @@ export class MemoryStore implements RoomStore {
   #lastSeq = 0;
   #schedules = new Map<number, Schedule>();
   #lastScheduleId = 0;
-  #notes = new Map<string, string[]>();
+  #notes = new Map<string, PrivateEvent[]>();
 
   constructor(capacity = DEFAULT_CAPACITY) {
     this.#capacity = capacity;
@@ -78,13 +78,13 @@ export class MemoryStore implements RoomStore {
     return this.#lastScheduleId;
   }
 
-  addNote(nickKey: string, text: string): void {
+  addNote(nickKey: string, note: PrivateEvent): void {
     const notes = this.#notes.get(nickKey) ?? [];
-    notes.push(text);
+    notes.push(note);
     this.#notes.set(nickKey, notes);
   }
 
-  takeNotes(nickKey: string): string[] {
+  takeNotes(nickKey: string): PrivateEvent[] {
     const notes = this.#notes.get(nickKey) ?? [];
     this.#notes.delete(nickKey);
     return notes;

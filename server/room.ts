@@ -1,14 +1,18 @@
 /**
- * The room: members, owner, nicknames, commands and schedules, as a pure
- * core. It knows nothing of sockets, timers or files: connections feed it
- * lines, it tells an `Outbox` what to deliver, time comes from a `Clock`, and
- * what must outlive a process goes to a `RoomStore`. That keeps every rule of
- * the room testable in microseconds.
+ * The room: members, owner, nicknames and schedules, as a pure core. It
+ * knows nothing of sockets, timers or files: connections join and leave
+ * through it, it tells an `Outbox` what to deliver, time comes from a
+ * `Clock`, and what must outlive a process goes to a `RoomStore`. That keeps
+ * every rule of the room testable in microseconds.
+ *
+ * The room offers verbs (whisper, kick, rename, schedule, ...) and does not
+ * know the command grammar: commands.ts parses a typed line and calls them.
+ * A verb throws `CommandError` for a user's mistake, and `perform()` turns
+ * that into an error line for the member who asked.
  */
-import type { ConversationEvent, ServerEvent } from "../protocol/events.ts";
-import { formatClock } from "../protocol/time.ts";
+import type { ConversationEvent, PrivateEvent, ServerEvent } from "../protocol/events.ts";
 import { nicknameKey, nicknameProblem, normalizeNickname, sanitizeText } from "../protocol/text.ts";
-import { CommandError, COMMANDS, findCommand } from "./commands.ts";
+import { CommandError } from "./command_error.ts";
 import { MemoryStore } from "./memory_store.ts";
 import type { RoomStore, Schedule } from "./store.ts";
 
@@ -40,6 +44,8 @@ export interface Member {
   key: string;
   /** Order of arrival: the lowest present member inherits ownership. */
   arrival: number;
+  /** The member's IANA time zone, when its client said; `/schedule HH:MM` reads it. */
+  timeZone?: string;
   /** Set for structured clients, which may resume after a drop. */
   resumeToken?: string;
   /** When the connection dropped, while the nickname is held for a resume. */
@@ -66,6 +72,8 @@ export interface JoinOptions {
   resume?: string;
   /** The last conversation seq the client has shown. */
   lastSeq?: number;
+  /** The client's IANA time zone, already checked by the edge. */
+  timeZone?: string;
 }
 
 /** A schedule that came due more than this late is marked late. */
@@ -150,7 +158,7 @@ export class Room {
       if (held && held.resumeToken === options.resume) {
         // A client cannot have shown more than exists, nor less than nothing.
         const lastSeq = Math.min(Math.max(Math.trunc(options.lastSeq ?? this.#seq), 0), this.#seq);
-        this.#resume(held, id, lastSeq);
+        this.#resume(held, id, lastSeq, options.timeZone);
         return true;
       }
     }
@@ -164,6 +172,7 @@ export class Room {
       nick,
       key: nicknameKey(nick),
       arrival: ++this.#arrivals,
+      timeZone: options.timeZone,
       resumeToken: options.resumable ? this.#newToken() : undefined,
     };
     this.#members.set(id, member);
@@ -180,24 +189,20 @@ export class Room {
     for (const event of this.store.recentMessages(this.historySize)) {
       this.#outbox.send(id, { ...event, history: true });
     }
-    for (const text of this.store.takeNotes(member.key)) {
-      this.#outbox.send(id, { type: "notice", at: now, text });
+    for (const note of this.store.takeNotes(member.key)) {
+      this.#outbox.send(id, { ...note, at: now });
     }
     this.#outbox.admit(id);
     this.#publish({ type: "join", seq: 0, at: now, nick });
     return true;
   }
 
-  /** A member sent a line: a chat message or a command. */
+  /** A member's chat message to everyone; control characters are removed first. */
   say(id: MemberId, line: string): void {
-    const member = this.#members.get(id);
-    if (!member || member.detachedAt !== undefined) return;
+    const member = this.#active(id);
+    if (!member) return;
     const text = sanitizeText(line).trim();
     if (text === "") return;
-    if (text.startsWith("/")) {
-      this.#runCommand(member, text);
-      return;
-    }
     this.#publish({ type: "message", seq: 0, at: this.clock.now(), from: member.nick, text });
   }
 
@@ -239,9 +244,24 @@ export class Room {
     }
   }
 
-  // ---- used by commands ----
+  // ---- verbs, for commands ----
 
-  /** Sends a private event to a member. */
+  /**
+   * Runs `action` for the member on connection `id` (if it is an attached
+   * member); a `CommandError` it throws becomes an error line for that member.
+   */
+  perform(id: MemberId, action: (member: Member) => void): void {
+    const member = this.#active(id);
+    if (!member) return;
+    try {
+      action(member);
+    } catch (error) {
+      if (!(error instanceof CommandError)) throw error;
+      this.tell(member, { type: "error", at: this.clock.now(), text: error.message });
+    }
+  }
+
+  /** Sends a private event to a member; whispers wait for a detached one. */
   tell(member: Member, event: ServerEvent): void {
     if (member.detachedAt !== undefined) {
       if (event.type === "whisper" && (member.missed?.length ?? 0) < MAX_MISSED) {
@@ -263,7 +283,18 @@ export class Room {
     return found;
   }
 
-  kick(by: Member, target: Member): void {
+  whisper(from: Member, nick: string, text: string): void {
+    const target = this.requireMember(nick);
+    const at = this.clock.now();
+    const event = { type: "whisper", at, from: from.nick, to: target.nick, text } as const;
+    this.tell(target, { ...event, direction: "in" });
+    this.tell(from, { ...event, direction: "out" });
+  }
+
+  /** The owner removes a member; refused for anyone else, and for oneself. */
+  kick(by: Member, nick: string): void {
+    const target = this.requireMember(nick);
+    if (target === by) throw new CommandError("You cannot kick yourself.");
     const now = this.clock.now();
     this.tell(target, { type: "kicked", at: now, text: "You have been kicked from the chat." });
     this.#remove(target);
@@ -299,7 +330,18 @@ export class Room {
     this.leave(member.id, "quit");
   }
 
-  addSchedule(member: Member, due: number, text: string): Schedule {
+  /** Tells the member who is here, in order of arrival, with the owner marked. */
+  listMembers(member: Member): void {
+    this.tell(member, {
+      type: "users",
+      at: this.clock.now(),
+      nicks: this.members.map((m) => m.nick),
+      owner: this.#owner?.nick ?? null,
+    });
+  }
+
+  /** Queues a message for everyone at `due`, and confirms it to its author. */
+  schedule(member: Member, due: number, text: string): Schedule {
     const mine = this.#schedules.filter((s) => s.authorKey === member.key).length;
     if (mine >= MAX_SCHEDULES_PER_MEMBER) {
       throw new CommandError(
@@ -316,10 +358,20 @@ export class Room {
     this.store.saveSchedule(schedule);
     const index = this.#schedules.findIndex((s) => s.due > due);
     this.#schedules.splice(index === -1 ? this.#schedules.length : index, 0, schedule);
+    this.tell(member, { type: "schedule_ok", at: this.clock.now(), id: schedule.id, due, text });
     return schedule;
   }
 
-  cancelSchedule(member: Member, id: number): Schedule {
+  /** Tells the member its pending schedules. */
+  listSchedules(member: Member): void {
+    const items = this.#schedules
+      .filter((s) => s.authorKey === member.key)
+      .map(({ id, due, author, text }) => ({ id, due, from: author, text }));
+    this.tell(member, { type: "schedules", at: this.clock.now(), items });
+  }
+
+  /** Cancels a pending schedule: the author's own, or any for the owner. */
+  unschedule(member: Member, id: number): void {
     const index = this.#schedules.findIndex((s) => s.id === id);
     const schedule = this.#schedules[index];
     if (!schedule) throw new CommandError(`No pending scheduled message #${id}.`);
@@ -328,10 +380,17 @@ export class Room {
     }
     this.#schedules.splice(index, 1);
     this.store.deleteSchedule(id);
-    return schedule;
+    const { due, text } = schedule;
+    this.tell(member, { type: "unscheduled", at: this.clock.now(), id, due, text });
   }
 
   // ---- internals ----
+
+  /** The member on connection `id`, if it is attached (not held for a resume). */
+  #active(id: MemberId): Member | undefined {
+    const member = this.#members.get(id);
+    return member && member.detachedAt === undefined ? member : undefined;
+  }
 
   #nickProblem(nick: string, renaming: Member | null): string | null {
     const problem = nicknameProblem(nick);
@@ -363,12 +422,13 @@ export class Room {
     this.#outbox.broadcast(event);
   }
 
-  #resume(member: Member, id: MemberId, lastSeq: number): void {
+  #resume(member: Member, id: MemberId, lastSeq: number, timeZone: string | undefined): void {
     const now = this.clock.now();
     if (member.detachedAt === undefined) this.#outbox.close(member.id);
     this.#members.delete(member.id);
     member.id = id;
     member.detachedAt = undefined;
+    member.timeZone = timeZone ?? member.timeZone;
     this.#members.set(id, member);
     this.#outbox.send(id, {
       type: "welcome",
@@ -388,32 +448,6 @@ export class Room {
     for (const event of member.missed ?? []) this.#outbox.send(id, event);
     member.missed = undefined;
     this.#outbox.admit(id);
-  }
-
-  #runCommand(member: Member, text: string): void {
-    const space = text.indexOf(" ");
-    const name = (space === -1 ? text.slice(1) : text.slice(1, space)).toLowerCase();
-    const args = space === -1 ? "" : text.slice(space + 1).trim();
-    const command = findCommand(name);
-    const now = this.clock.now();
-    if (!command) {
-      this.tell(member, {
-        type: "error",
-        at: now,
-        text: `Unknown command "/${name}". Type /help for the list of commands.`,
-      });
-      return;
-    }
-    if (command.ownerOnly && this.#owner !== member) {
-      this.tell(member, { type: "error", at: now, text: command.ownerOnly });
-      return;
-    }
-    try {
-      command.run(this, member, args);
-    } catch (error) {
-      if (!(error instanceof CommandError)) throw error;
-      this.tell(member, { type: "error", at: now, text: error.message });
-    }
   }
 
   #fire(schedule: Schedule, late: boolean): void {
@@ -442,14 +476,9 @@ export class Room {
         this.#fire(schedule, true);
         continue;
       }
-      this.store.addNote(
-        schedule.authorKey,
-        `Your scheduled message #${schedule.id} for ${
-          formatClock(schedule.due)
-        } was not sent: the server was down at that time. Text: ${schedule.text}`,
-      );
+      const { id, due, text } = schedule;
+      const note: PrivateEvent = { type: "schedule_dropped", at: now, id, due, text };
+      this.store.addNote(schedule.authorKey, note);
     }
   }
 }
-
-export { COMMANDS };

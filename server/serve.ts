@@ -1,15 +1,13 @@
 /**
- * `chat serve`: wires the room to its edges (listener, log, store, signals)
- * and runs until SIGINT or SIGTERM.
+ * `chat serve`: opens the room's store, wires the room to its edges
+ * (listener, log, signals, idle collector) and runs until SIGINT or SIGTERM.
  */
 import type { Limits } from "../protocol/limits.ts";
 import { ChatServer } from "./chat_server.ts";
 import { startIdleCollector } from "./idle_collector.ts";
-import { writeCount } from "./write_pacer.ts";
 import { createLogger, type LogFormat, type LogLevel } from "./log.ts";
-import { MemoryStore } from "./memory_store.ts";
-import type { RoomStore } from "./store.ts";
-import { StoreOpenError } from "./sqlite_store.ts";
+import { openStore } from "./open_store.ts";
+import { type RoomStore, StoreOpenError } from "./store.ts";
 
 export interface ServeOptions {
   host: string;
@@ -23,18 +21,12 @@ export interface ServeOptions {
   logFormat: LogFormat;
 }
 
-/** Opens the room's store: in memory, or a file (see sqlite_store.ts). */
-export type StoreOpener = (options: ServeOptions) => Promise<RoomStore> | RoomStore;
-
 /** Runs a room until a signal stops it; resolves with the exit code. */
-export async function serve(
-  options: ServeOptions,
-  openStore: StoreOpener = () => new MemoryStore(),
-): Promise<number> {
+export async function serve(options: ServeOptions): Promise<number> {
   const logger = createLogger({ level: options.logLevel, format: options.logFormat });
   let store: RoomStore;
   try {
-    store = await openStore(options);
+    ({ store } = await openStore(options));
   } catch (error) {
     // A locked, unreadable or unwritable data file is the operator's to fix: one line, exit 1.
     const message = error instanceof StoreOpenError
@@ -63,7 +55,7 @@ export async function serve(
     }
     throw error;
   }
-  const stopCollector = startIdleCollector({ activity: writeCount });
+  const stopCollector = startIdleCollector({ activity: () => server.pacer.writeCount });
   const stopped = Promise.withResolvers<void>();
   const signals: Deno.Signal[] = Deno.build.os === "windows"
     ? ["SIGINT", "SIGBREAK"]

@@ -4,30 +4,33 @@
  * client sends can throw out of here; a user's mistake becomes a private
  * error line.
  */
-import { type ClientMessage, JSON_HANDSHAKE } from "../protocol/events.ts";
-import { type LineResult, LineSplitter } from "../protocol/framing.ts";
+import { type ClientMessage, JSON_HANDSHAKE, type ServerEvent } from "../protocol/events.ts";
+import type { LineResult } from "../protocol/framing.ts";
 import type { Limits } from "../protocol/limits.ts";
+import { readLines } from "../protocol/line_reader.ts";
 import { PLAIN_GREETING } from "../protocol/plain.ts";
+import { isTimeZone } from "../protocol/time.ts";
+import { handleLine } from "./commands.ts";
 import type { Connection } from "./connection.ts";
 import { FloodControl } from "./flood_control.ts";
+import type { LogSink } from "./log.ts";
 import type { Room } from "./room.ts";
-
-/** Read buffers start small so idle members cost little, and grow for busy ones. */
-const MIN_READ_BUFFER = 256;
-const MAX_READ_BUFFER = 64 * 1024;
 
 export interface SessionHost {
   room: Room;
   limits: Limits;
+  /** Delivers a private line in order with the broadcasts around it (the fan-out). */
+  send(connection: Connection, event: ServerEvent): void;
   /** Ends a connection with a reason shown to it, and logs it. */
   disconnect(connection: Connection, reason: string): void;
-  log(level: "debug" | "info" | "warn", event: string, fields: Record<string, unknown>): void;
+  log: LogSink;
+  /** Monotonic milliseconds for flood control (default performance.now). */
+  monotonicNow?: () => number;
 }
 
 export class Session {
   #host: SessionHost;
   #connection: Connection;
-  #splitter: LineSplitter;
   /** Null when flood control is off (`--rate 0`). */
   #flood: FloodControl | null;
   #floodTimer: ReturnType<typeof setTimeout> | undefined;
@@ -38,14 +41,13 @@ export class Session {
   constructor(host: SessionHost, connection: Connection) {
     this.#host = host;
     this.#connection = connection;
-    this.#splitter = new LineSplitter(host.limits.maxLineBytes);
     this.#flood = host.limits.rate > 0
-      ? new FloodControl({ rate: host.limits.rate, burst: host.limits.burst })
+      ? new FloodControl({
+        rate: host.limits.rate,
+        burst: host.limits.burst,
+        now: host.monotonicNow,
+      })
       : null;
-  }
-
-  get registered(): boolean {
-    return this.#registered;
   }
 
   /** Reads until the connection ends; never throws. */
@@ -58,21 +60,12 @@ export class Session {
         `No valid nickname was chosen within ${this.#host.limits.registerTimeout} seconds.`,
       );
     }, this.#host.limits.registerTimeout * 1000);
-    let buffer = new Uint8Array(MIN_READ_BUFFER);
-    const onLine = (result: LineResult) => this.#receive(result);
     try {
-      while (!connection.closing) {
-        const count = await connection.conn.read(buffer);
-        if (count === null) break;
-        this.#splitter.push(buffer.subarray(0, count), onLine);
-        if (count === buffer.length && buffer.length < MAX_READ_BUFFER) {
-          buffer = new Uint8Array(Math.min(buffer.length * 4, MAX_READ_BUFFER));
-        } else if (count < MIN_READ_BUFFER && buffer.length > MIN_READ_BUFFER) {
-          buffer = new Uint8Array(MIN_READ_BUFFER);
-        }
+      const lines = readLines(connection, { maxLineBytes: this.#host.limits.maxLineBytes });
+      for await (const result of lines) {
+        if (connection.closing) break;
+        this.#receive(result);
       }
-    } catch {
-      // A reset or a read on a socket we closed: the connection is over either way.
     } finally {
       clearTimeout(this.#registerTimer);
       clearTimeout(this.#floodTimer);
@@ -80,7 +73,6 @@ export class Session {
   }
 
   #receive(result: LineResult): void {
-    if (this.#connection.closing) return;
     if (result.kind === "oversized") {
       this.#error(
         `Line too long (${result.bytes} bytes; the limit is ${this.#host.limits.maxLineBytes}). It was not sent.`,
@@ -95,7 +87,7 @@ export class Session {
     if (!this.#framingChosen) {
       this.#framingChosen = true;
       if (result.text === JSON_HANDSHAKE) {
-        this.#connection.framing = "json";
+        this.#connection.useFraming("json");
         return;
       }
     }
@@ -137,7 +129,7 @@ export class Session {
       if (this.#connection.framing === "json") {
         this.#handleJson(line);
       } else if (this.#registered) {
-        this.#host.room.say(this.#connection.id, line);
+        handleLine(this.#host.room, this.#connection.id, line);
       } else {
         this.#register(line);
       }
@@ -159,34 +151,29 @@ export class Session {
     if (message?.type === "nick" && typeof message.nick === "string" && !this.#registered) {
       this.#register(message.nick, message);
     } else if (message?.type === "say" && typeof message.text === "string" && this.#registered) {
-      this.#host.room.say(this.#connection.id, message.text);
+      handleLine(this.#host.room, this.#connection.id, message.text);
     } else {
       this.#error("Malformed message: unknown type or missing field.");
     }
   }
 
   #register(nick: string, message?: ClientMessage & { type: "nick" }): void {
-    const resume = typeof message?.resume === "string" ? message.resume : undefined;
-    const lastSeq = typeof message?.lastSeq === "number" ? message.lastSeq : undefined;
+    const timeZone = typeof message?.timeZone === "string" && isTimeZone(message.timeZone)
+      ? message.timeZone
+      : undefined;
     const joined = this.#host.room.join(this.#connection.id, nick, {
       resumable: this.#connection.framing === "json",
-      resume,
-      lastSeq,
+      resume: typeof message?.resume === "string" ? message.resume : undefined,
+      lastSeq: typeof message?.lastSeq === "number" ? message.lastSeq : undefined,
+      timeZone,
     });
     if (!joined) return;
     this.#registered = true;
     clearTimeout(this.#registerTimer);
     this.#registerTimer = undefined;
-    const member = this.#host.room.member(this.#connection.id);
-    this.#host.log("info", "register", {
-      id: this.#connection.id,
-      nick: member?.nick,
-      framing: this.#connection.framing,
-      resumed: resume !== undefined && member?.resumeToken === resume,
-    });
   }
 
   #error(text: string): void {
-    this.#connection.send({ type: "error", at: this.#host.room.clock.now(), text });
+    this.#host.send(this.#connection, { type: "error", at: this.#host.room.clock.now(), text });
   }
 }

@@ -18,8 +18,8 @@
  * would prevent at many times the cost; see docs/storage.md for figures.
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import type { ConversationEvent } from "../protocol/events.ts";
-import type { RoomStore, Schedule } from "./store.ts";
+import type { ConversationEvent, PrivateEvent } from "../protocol/events.ts";
+import { type RoomStore, type Schedule, StoreOpenError } from "./store.ts";
 
 /**
  * The first schema (user_version 1), kept verbatim so the migration path
@@ -80,11 +80,6 @@ export interface SqliteStoreOptions {
   keepEvents?: number;
   /** `NORMAL` (the default) or `FULL`, for measuring; see the module doc. */
   synchronous?: "NORMAL" | "FULL";
-}
-
-/** The data file could not be opened or is not ours. */
-export class StoreOpenError extends Error {
-  override name = "StoreOpenError";
 }
 
 export class SqliteStore implements RoomStore {
@@ -225,14 +220,15 @@ export class SqliteStore implements RoomStore {
     return Number(this.#lastScheduleId.get()?.id ?? 0);
   }
 
-  addNote(nickKey: string, text: string): void {
-    this.#addNote.run(nickKey, text);
+  /** Kept as the event's JSON in the `text` column. */
+  addNote(nickKey: string, note: PrivateEvent): void {
+    this.#addNote.run(nickKey, JSON.stringify(note));
   }
 
-  takeNotes(nickKey: string): string[] {
+  takeNotes(nickKey: string): PrivateEvent[] {
     const rows = this.#notesFor.all(nickKey) as { text: string }[];
     if (rows.length > 0) this.#deleteNotes.run(nickKey);
-    return rows.map((row) => row.text);
+    return rows.map((row) => noteOf(row.text));
   }
 
   /** Closes the file; SQLite checkpoints the WAL into it. Safe to call twice. */
@@ -270,6 +266,18 @@ function migrate(db: DatabaseSync, path: string): void {
     db.exec("BEGIN IMMEDIATE");
     db.exec("COMMIT");
   }
+}
+
+/** A stored note: an event's JSON, or (from a version-2 file's earlier life) plain text. */
+function noteOf(text: string): PrivateEvent {
+  if (text.startsWith("{")) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      // Plain text that happens to start with a brace.
+    }
+  }
+  return { type: "notice", at: 0, text };
 }
 
 /** The file's `PRAGMA user_version`: 0 for a new file. */

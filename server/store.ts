@@ -3,7 +3,7 @@
  * on join and resume after a drop), pending schedules, and notes for absent
  * authors. The room core calls it synchronously; implementations are edges.
  */
-import type { ConversationEvent } from "../protocol/events.ts";
+import type { ConversationEvent, PrivateEvent } from "../protocol/events.ts";
 
 /** A message waiting for its time. */
 export interface Schedule {
@@ -33,9 +33,14 @@ export interface RoomStore {
   loadSchedules(): Schedule[];
   /** Largest schedule id ever used, so ids are never reused. */
   lastScheduleId(): number;
-  /** Leaves a note for a member who is not present. */
-  addNote(nickKey: string, text: string): void;
+  /** Leaves a note (an event to deliver on their next join) for a member who is not present. */
+  addNote(nickKey: string, note: PrivateEvent): void;
   /** Returns and forgets the notes left for a member. */
-  takeNotes(nickKey: string): string[];
+  takeNotes(nickKey: string): PrivateEvent[];
   close(): void;
+}
+
+/** The data file could not be opened or is not ours; the message says which file and why. */
+export class StoreOpenError extends Error {
+  override name = "StoreOpenError";
 }

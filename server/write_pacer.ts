@@ -6,6 +6,8 @@
  * several lines and the syscall count per delivered line falls. Waiting is
  * a token bucket: a quiet room has credit for a few flushes in a row, so its
  * occasional bursts still go out at once; only sustained load is paced.
+ *
+ * One pacer belongs to one server: two servers in a process share nothing.
  */
 
 /** Something with queued output. */
@@ -23,81 +25,85 @@ const MAX_PACE_MS = 20;
 /** Flushes that may follow one another without waiting. */
 const BURST_FLUSHES = 4;
 
-let waiting: Flushable[] = [];
-let spare: Flushable[] = [];
-let scheduled = false;
-let paceMs = MIN_PACE_MS;
-/** Flushes that may go without waiting; one more accrues every `paceMs`. */
-let credit = BURST_FLUSHES;
-let creditAt = 0;
-/** The time of the latest flush: a clock that costs nothing to read. */
-let coarseNow = 0;
+export class WritePacer {
+  #waiting: Flushable[] = [];
+  #spare: Flushable[] = [];
+  #scheduled = false;
+  #paceMs = MIN_PACE_MS;
+  /** Flushes that may go without waiting; one more accrues every `#paceMs`. */
+  #credit = BURST_FLUSHES;
+  #creditAt = 0;
+  /** The time of the latest flush: a clock that costs nothing to read. */
+  #coarseNow = 0;
+  #writesStarted = 0;
+  #urgent: Flushable[] = [];
+  #urgentScheduled = false;
+  // Bound once, so scheduling a flush allocates nothing.
+  #flush = () => this.#flushWaiting();
+  #flushUrgent = () => this.#flushUrgentNow();
 
-/** performance.now() as of the latest flush. */
-export function flushClock(): number {
-  return coarseNow;
-}
+  /** performance.now() as of the latest flush, paced or urgent. */
+  now(): number {
+    return this.#coarseNow;
+  }
 
-let writesStarted = 0;
+  /** Counts a write a connection started. */
+  countWrite(): void {
+    this.#writesStarted++;
+  }
 
-/** Counts a write a connection started; the idle collector watches the count. */
-export function countWrite(): void {
-  writesStarted++;
-}
+  /** Writes started so far: changes whenever the server sends anything. */
+  get writeCount(): number {
+    return this.#writesStarted;
+  }
 
-/** Writes started so far: changes whenever the server sends anything. */
-export function writeCount(): number {
-  return writesStarted;
-}
+  /**
+   * Writes a target's queue at the end of the current task, ahead of the
+   * pacing: for private lines (a welcome, an error, a whisper), which are few
+   * and should not wait behind a big broadcast.
+   */
+  requestUrgentFlush(target: Flushable): void {
+    this.#urgent.push(target);
+    if (this.#urgentScheduled) return;
+    this.#urgentScheduled = true;
+    queueMicrotask(this.#flushUrgent);
+  }
 
-let urgent: Flushable[] = [];
-let urgentScheduled = false;
+  /** Queues a target for the next paced flush; the caller makes sure it is queued once. */
+  requestFlush(target: Flushable): void {
+    this.#waiting.push(target);
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    this.#accrue(performance.now());
+    if (this.#credit >= 1) queueMicrotask(this.#flush);
+    else setTimeout(this.#flush, (1 - this.#credit) * this.#paceMs);
+  }
 
-/**
- * Writes a target's queue at the end of the current task, ahead of the
- * pacing: for private lines (a welcome, an error, a whisper), which are few
- * and should not wait behind a big broadcast.
- */
-export function requestUrgentFlush(target: Flushable): void {
-  urgent.push(target);
-  if (urgentScheduled) return;
-  urgentScheduled = true;
-  queueMicrotask(flushUrgent);
-}
+  #flushUrgentNow(): void {
+    this.#urgentScheduled = false;
+    this.#coarseNow = performance.now();
+    const batch = this.#urgent;
+    this.#urgent = [];
+    for (let i = 0; i < batch.length; i++) batch[i].flushQueued();
+  }
 
-function flushUrgent(): void {
-  urgentScheduled = false;
-  const batch = urgent;
-  urgent = [];
-  for (let i = 0; i < batch.length; i++) batch[i].flushQueued();
-}
+  #accrue(now: number): void {
+    this.#credit = Math.min(BURST_FLUSHES, this.#credit + (now - this.#creditAt) / this.#paceMs);
+    this.#creditAt = now;
+  }
 
-/** Queues a connection for the next flush; the caller makes sure it is queued once. */
-export function requestFlush(target: Flushable): void {
-  waiting.push(target);
-  if (scheduled) return;
-  scheduled = true;
-  accrue(performance.now());
-  if (credit >= 1) queueMicrotask(flush);
-  else setTimeout(flush, (1 - credit) * paceMs);
-}
-
-function accrue(now: number): void {
-  credit = Math.min(BURST_FLUSHES, credit + (now - creditAt) / paceMs);
-  creditAt = now;
-}
-
-function flush(): void {
-  scheduled = false;
-  coarseNow = performance.now();
-  accrue(coarseNow);
-  // A timer may fire a little early; never let credit run into debt.
-  credit = Math.max(0, credit - 1);
-  const batch = waiting;
-  waiting = spare;
-  let writes = 0;
-  for (let i = 0; i < batch.length; i++) writes += batch[i].flushQueued();
-  paceMs = Math.min(MAX_PACE_MS, Math.max(MIN_PACE_MS, writes * PACE_PER_WRITE_MS));
-  batch.length = 0;
-  spare = batch;
+  #flushWaiting(): void {
+    this.#scheduled = false;
+    this.#coarseNow = performance.now();
+    this.#accrue(this.#coarseNow);
+    // A timer may fire a little early; never let credit run into debt.
+    this.#credit = Math.max(0, this.#credit - 1);
+    const batch = this.#waiting;
+    this.#waiting = this.#spare;
+    let writes = 0;
+    for (let i = 0; i < batch.length; i++) writes += batch[i].flushQueued();
+    this.#paceMs = Math.min(MAX_PACE_MS, Math.max(MIN_PACE_MS, writes * PACE_PER_WRITE_MS));
+    batch.length = 0;
+    this.#spare = batch;
+  }
 }
