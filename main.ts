@@ -3,10 +3,10 @@
  * room) or `join` (the terminal client). A usage error exits 2 with a
  * one-line hint; a runtime failure exits 1.
  */
-import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import denoConfig from "./deno.json" with { type: "json" };
 import { DEFAULT_LIMITS, DEFAULT_PORT } from "./protocol/limits.ts";
-import { isLogFormat, isLogLevel, LOG_FORMATS, LOG_LEVELS } from "./server/log.ts";
+import { LOG_FORMATS, LOG_LEVELS } from "./server/log.ts";
 
 export const VERSION: string = denoConfig.version;
 
@@ -21,13 +21,6 @@ function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
   };
 }
 
-function choice(values: readonly string[], valid: (value: string) => boolean) {
-  return (value: string): string => {
-    if (!valid(value)) throw new InvalidArgumentError(`Choose one of: ${values.join(", ")}.`);
-    return value;
-  };
-}
-
 /** Splits "host[:port]" (or "[v6]:port"); the port defaults to 9999. */
 export function parseAddress(value: string): { host: string; port: number } {
   const match = /^(?:\[([^\]]+)\]|([^:\s]+))(?::(\d{1,5}))?$/.exec(value.trim());
@@ -39,7 +32,7 @@ export function parseAddress(value: string): { host: string; port: number } {
   return { host: match[1] ?? match[2], port };
 }
 
-function buildProgram(): Command {
+function buildProgram() {
   const program = new Command("chat")
     .description("A group chat room for the terminal: run a room, or join one.")
     .version(VERSION, "-V, --version", "print the version")
@@ -118,11 +111,11 @@ Examples:
     )
     .addOption(
       new Option("--log-level <level>", "least severe events to log")
-        .choices(LOG_LEVELS).default("info").argParser(choice(LOG_LEVELS, isLogLevel)),
+        .choices(LOG_LEVELS).default("info" as const),
     )
     .addOption(
       new Option("--log-format <format>", "log line format")
-        .choices(LOG_FORMATS).default("text").argParser(choice(LOG_FORMATS, isLogFormat)),
+        .choices(LOG_FORMATS).default("text" as const),
     )
     .addHelpText(
       "after",
@@ -135,7 +128,6 @@ Examples:
     )
     .action(async (flags) => {
       const { serve } = await import("./server/serve.ts");
-      const { openStore } = await import("./server/open_store.ts");
       exitCode = await serve({
         host: flags.host,
         port: flags.port,
@@ -153,7 +145,7 @@ Examples:
           maxPerIp: flags.maxPerIp,
           maxConnections: flags.maxConnections,
         },
-      }, openStore);
+      });
     });
 
   program.command("join")

@@ -6,6 +6,7 @@
  * `taskset` execs into it, so the spawned pid is the one to measure; `start`
  * checks that against /proc before handing it back.
  */
+import { V8_FLAGS_ARGUMENT } from "../scripts/permissions.ts";
 import { identify, type ProcIdentity } from "./proc_stats.ts";
 
 /** How the server is started. */
@@ -59,6 +60,7 @@ export class ServerProcess {
       deno,
       "run",
       "-A",
+      V8_FLAGS_ARGUMENT,
       ...profile,
       options.entry,
       "serve",

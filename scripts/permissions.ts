@@ -27,6 +27,17 @@ export const RUNTIME_ENV = [
   "TERM",
 ] as const;
 
+/**
+ * V8 flags the server runs with: `--expose-gc` lets the idle collector
+ * (server/idle_collector.ts) hand memory back after a burst. The deno.json
+ * tasks, the compiled binary and the benchmark's server all pass these; a
+ * test checks that they agree.
+ */
+export const RUNTIME_V8_FLAGS = ["--expose-gc"] as const;
+
+/** The `--v8-flags=` argument for `deno run` and `deno compile`. */
+export const V8_FLAGS_ARGUMENT = `--v8-flags=${RUNTIME_V8_FLAGS.join(",")}`;
+
 /** `deno compile` / `deno run` flags for the shipped binary. */
 export const RUNTIME_PERMISSIONS: string[] = [
   // `serve` listens on any --host/--port and `join` dials any HOST:PORT the
@@ -41,4 +52,5 @@ export const RUNTIME_PERMISSIONS: string[] = [
   // prints help, which would otherwise crash `chat --help`.
   `--allow-env=${RUNTIME_ENV.join(",")}`,
   "--ignore-env",
+  V8_FLAGS_ARGUMENT,
 ];
