@@ -1,10 +1,10 @@
+import { assertEquals } from "./support/assert.ts";
 /**
  * Runs `deno task bench --quick` (the real server under a small load from the
  * real load workers) and checks that it passes: exit 0, and every case's
  * JSON line reports no lost or reordered message and no problem. Timing is
  * not checked here; the machine running tests is too busy for that.
  */
-import assert from "node:assert/strict";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -22,18 +22,18 @@ Deno.test("bench --quick delivers every message in order and exits 0", async () 
     const result = await child.output();
     clearTimeout(timer);
     const text = new TextDecoder().decode(result.stdout) + new TextDecoder().decode(result.stderr);
-    assert.equal(result.code, 0, `bench --quick failed:\n${text}`);
+    assertEquals(result.code, 0, `bench --quick failed:\n${text}`);
     const runs = (await Deno.readTextFile(output)).trim().split("\n").map((line) =>
       JSON.parse(line)
     );
-    assert.deepEqual(
+    assertEquals(
       runs.map((run) => run.scenario).sort(),
       ["fanout", "fanout", "idle", "join", "soak"],
     );
     for (const run of runs) {
-      assert.deepEqual(run.problems, [], `${run.label}: ${run.problems.join("; ")}`);
-      assert.equal(run.metrics.lost ?? 0, 0, `${run.label} lost messages`);
-      assert.equal(run.metrics.disordered ?? 0, 0, `${run.label} reordered messages`);
+      assertEquals(run.problems, [], `${run.label}: ${run.problems.join("; ")}`);
+      assertEquals(run.metrics.lost ?? 0, 0, `${run.label} lost messages`);
+      assertEquals(run.metrics.disordered ?? 0, 0, `${run.label} reordered messages`);
     }
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -1,4 +1,4 @@
-import assert from "node:assert/strict";
+import { assert, assertEquals } from "./support/assert.ts";
 import { type Key, KeyDecoder } from "../client/key_decoder.ts";
 
 const encoder = new TextEncoder();
@@ -12,41 +12,41 @@ function decode(...chunks: (string | Uint8Array)[]): Key[] {
 }
 
 Deno.test("KeyDecoder turns printable bytes into one text key", () => {
-  assert.deepEqual(decode("hello"), [{ type: "text", text: "hello" }]);
+  assertEquals(decode("hello"), [{ type: "text", text: "hello" }]);
 });
 
 Deno.test("KeyDecoder decodes Korean and emoji", () => {
-  assert.deepEqual(decode("안녕 😀"), [{ type: "text", text: "안녕 😀" }]);
+  assertEquals(decode("안녕 😀"), [{ type: "text", text: "안녕 😀" }]);
 });
 
 Deno.test("KeyDecoder joins a multi-byte character split across two chunks", () => {
   const bytes = encoder.encode("한");
-  assert.equal(bytes.length, 3);
-  assert.deepEqual(decode(bytes.subarray(0, 1), bytes.subarray(1)), [{ type: "text", text: "한" }]);
+  assertEquals(bytes.length, 3);
+  assertEquals(decode(bytes.subarray(0, 1), bytes.subarray(1)), [{ type: "text", text: "한" }]);
   const emoji = encoder.encode("😀");
-  assert.deepEqual(decode(emoji.subarray(0, 2), emoji.subarray(2, 3), emoji.subarray(3)), [
+  assertEquals(decode(emoji.subarray(0, 2), emoji.subarray(2, 3), emoji.subarray(3)), [
     { type: "text", text: "😀" },
   ]);
 });
 
 Deno.test("KeyDecoder reads CR, LF and CR LF each as one Enter", () => {
-  assert.deepEqual(decode("a\r"), [{ type: "text", text: "a" }, { type: "enter" }]);
-  assert.deepEqual(decode("a\n"), [{ type: "text", text: "a" }, { type: "enter" }]);
-  assert.deepEqual(decode("a\r\nb"), [
+  assertEquals(decode("a\r"), [{ type: "text", text: "a" }, { type: "enter" }]);
+  assertEquals(decode("a\n"), [{ type: "text", text: "a" }, { type: "enter" }]);
+  assertEquals(decode("a\r\nb"), [
     { type: "text", text: "a" },
     { type: "enter" },
     { type: "text", text: "b" },
   ]);
-  assert.deepEqual(decode("a\r", "\nb"), [
+  assertEquals(decode("a\r", "\nb"), [
     { type: "text", text: "a" },
     { type: "enter" },
     { type: "text", text: "b" },
   ]);
-  assert.deepEqual(decode("\r\r"), [{ type: "enter" }, { type: "enter" }]);
+  assertEquals(decode("\r\r"), [{ type: "enter" }, { type: "enter" }]);
 });
 
 Deno.test("KeyDecoder reads DEL and Ctrl-H as Backspace and ESC[3~ as Delete", () => {
-  assert.deepEqual(decode("\x7f\x08\x1b[3~"), [
+  assertEquals(decode("\x7f\x08\x1b[3~"), [
     { type: "backspace" },
     { type: "backspace" },
     { type: "delete" },
@@ -55,19 +55,19 @@ Deno.test("KeyDecoder reads DEL and Ctrl-H as Backspace and ESC[3~ as Delete", (
 
 Deno.test("KeyDecoder reads arrow keys in both CSI and SS3 form", () => {
   const expected = [{ type: "up" }, { type: "down" }, { type: "right" }, { type: "left" }];
-  assert.deepEqual(decode("\x1b[A\x1b[B\x1b[C\x1b[D"), expected);
-  assert.deepEqual(decode("\x1bOA\x1bOB\x1bOC\x1bOD"), expected);
+  assertEquals(decode("\x1b[A\x1b[B\x1b[C\x1b[D"), expected);
+  assertEquals(decode("\x1bOA\x1bOB\x1bOC\x1bOD"), expected);
 });
 
 Deno.test("KeyDecoder reads every form of Home and End", () => {
   const homes = decode("\x1b[H\x1b[1~\x1bOH\x1b[7~");
-  assert.deepEqual(homes, Array(4).fill({ type: "home" }));
+  assertEquals(homes, Array(4).fill({ type: "home" }));
   const ends = decode("\x1b[F\x1b[4~\x1bOF\x1b[8~");
-  assert.deepEqual(ends, Array(4).fill({ type: "end" }));
+  assertEquals(ends, Array(4).fill({ type: "end" }));
 });
 
 Deno.test("KeyDecoder maps the Ctrl keys of line editing", () => {
-  assert.deepEqual(decode("\x01\x05\x02\x06\x15\x0b\x17\x0c\x03\x04"), [
+  assertEquals(decode("\x01\x05\x02\x06\x15\x0b\x17\x0c\x03\x04"), [
     { type: "home" },
     { type: "end" },
     { type: "left" },
@@ -82,39 +82,39 @@ Deno.test("KeyDecoder maps the Ctrl keys of line editing", () => {
 });
 
 Deno.test("KeyDecoder inserts a space for Tab", () => {
-  assert.deepEqual(decode("a\tb"), [{ type: "text", text: "a b" }]);
+  assertEquals(decode("a\tb"), [{ type: "text", text: "a b" }]);
 });
 
 Deno.test("KeyDecoder reads Ctrl-Left and Ctrl-Right as word moves", () => {
-  assert.deepEqual(decode("\x1b[1;5D\x1b[1;5C"), [{ type: "word-left" }, { type: "word-right" }]);
+  assertEquals(decode("\x1b[1;5D\x1b[1;5C"), [{ type: "word-left" }, { type: "word-right" }]);
 });
 
 Deno.test("KeyDecoder keeps an escape sequence split across chunks whole", () => {
-  assert.deepEqual(decode("x\x1b", "[", "A"), [{ type: "text", text: "x" }, { type: "up" }]);
-  assert.deepEqual(decode("\x1b[3", "~"), [{ type: "delete" }]);
+  assertEquals(decode("x\x1b", "[", "A"), [{ type: "text", text: "x" }, { type: "up" }]);
+  assertEquals(decode("\x1b[3", "~"), [{ type: "delete" }]);
 });
 
 Deno.test("KeyDecoder swallows unknown escape sequences whole", () => {
   // F5, a mouse-free focus report, F1 in SS3 form, Alt-x, and a private-mode reply.
-  assert.deepEqual(decode("a\x1b[15~b\x1b[Ic\x1bOPd\x1bxe\x1b[?1;2cf"), [
+  assertEquals(decode("a\x1b[15~b\x1b[Ic\x1bOPd\x1bxe\x1b[?1;2cf"), [
     { type: "text", text: "abcdef" },
   ]);
 });
 
 Deno.test("KeyDecoder keeps a control key that interrupts a broken sequence", () => {
-  assert.deepEqual(decode("\x1b[1\x03"), [{ type: "interrupt" }]);
-  assert.deepEqual(decode("\x1b\r"), [{ type: "enter" }]);
+  assertEquals(decode("\x1b[1\x03"), [{ type: "interrupt" }]);
+  assertEquals(decode("\x1b\r"), [{ type: "enter" }]);
 });
 
 Deno.test("KeyDecoder drops an escape sequence that never ends instead of growing", () => {
   const junk = "\x1b[" + "1;".repeat(100) + "Ahi";
   const keys = decode(junk);
-  assert.equal(keys.at(-1)?.type, "text");
-  assert.ok(keys.every((key) => key.type !== "text" || !key.text.includes("\x1b")));
+  assertEquals(keys.at(-1)?.type, "text");
+  assert(keys.every((key) => key.type !== "text" || !key.text.includes("\x1b")));
 });
 
 Deno.test("KeyDecoder turns each newline of a bracketed paste into an Enter, in order", () => {
-  assert.deepEqual(decode("\x1b[200~first line\r\nsecond\nthird\x1b[201~"), [
+  assertEquals(decode("\x1b[200~first line\r\nsecond\nthird\x1b[201~"), [
     { type: "text", text: "first line" },
     { type: "enter" },
     { type: "text", text: "second" },
@@ -125,7 +125,7 @@ Deno.test("KeyDecoder turns each newline of a bracketed paste into an Enter, in 
 
 Deno.test("KeyDecoder treats control keys inside a paste as text, not commands", () => {
   // Ctrl-C and an escape sequence pasted must neither quit nor move the cursor.
-  assert.deepEqual(decode("\x1b[200~a\x03b\x1b[Ac\tx\x1b[201~"), [
+  assertEquals(decode("\x1b[200~a\x03b\x1b[Ac\tx\x1b[201~"), [
     { type: "text", text: "ab[Ac x" },
   ]);
 });
@@ -136,10 +136,10 @@ Deno.test("KeyDecoder finds the paste end marker split across chunks", () => {
     ...decoder.push(encoder.encode("\x1b[200~one\r")),
     ...decoder.push(encoder.encode("\ntwo\x1b[2")),
   ];
-  assert.equal(decoder.inPaste, true);
+  assertEquals(decoder.inPaste, true);
   keys.push(...decoder.push(encoder.encode("01~\x1b[D")));
-  assert.equal(decoder.inPaste, false);
-  assert.deepEqual(keys, [
+  assertEquals(decoder.inPaste, false);
+  assertEquals(keys, [
     { type: "text", text: "one" },
     { type: "enter" },
     { type: "text", text: "two" },
@@ -148,15 +148,15 @@ Deno.test("KeyDecoder finds the paste end marker split across chunks", () => {
 });
 
 Deno.test("KeyDecoder keeps pasted text that only starts like the end marker", () => {
-  assert.deepEqual(decode("\x1b[200~a\x1b[20x\x1b[201~"), [{ type: "text", text: "a[20x" }]);
+  assertEquals(decode("\x1b[200~a\x1b[20x\x1b[201~"), [{ type: "text", text: "a[20x" }]);
 });
 
 Deno.test("KeyDecoder strips C1 controls and bidi overrides from typed text", () => {
-  assert.deepEqual(decode("a\u0085b\u202ec"), [{ type: "text", text: "abc" }]);
+  assertEquals(decode("a\u0085b\u202ec"), [{ type: "text", text: "abc" }]);
 });
 
 Deno.test("KeyDecoder still types the character after a lone Escape key press", () => {
-  assert.deepEqual(decode("\x1b", "h"), [{ type: "text", text: "h" }]);
-  assert.deepEqual(decode("\x1b", "\x1b[D"), [{ type: "left" }]);
-  assert.deepEqual(decode("\x1bh"), [], "ESC h in one chunk is Alt-H, swallowed");
+  assertEquals(decode("\x1b", "h"), [{ type: "text", text: "h" }]);
+  assertEquals(decode("\x1b", "\x1b[D"), [{ type: "left" }]);
+  assertEquals(decode("\x1bh"), [], "ESC h in one chunk is Alt-H, swallowed");
 });

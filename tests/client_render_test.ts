@@ -1,19 +1,12 @@
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertMatch } from "./support/assert.ts";
 import type { ServerEvent } from "../protocol/events.ts";
-import { eventText } from "../protocol/plain.ts";
+import { plainLine } from "../protocol/plain.ts";
 import { colorEnabled, nickColor, renderEvent } from "../client/render.ts";
 
 const AT = Date.UTC(2026, 0, 2, 3, 4);
 const ESCAPE = /[\x1b\x9b]/;
 const PLAIN = { color: false };
 const COLOR = { color: true };
-
-function clock(at: number): string {
-  const date = new Date(at);
-  return `${String(date.getHours()).padStart(2, "0")}:${
-    String(date.getMinutes()).padStart(2, "0")
-  }`;
-}
 
 /** Removes SGR sequences, to compare the words of a colored line. */
 function stripStyles(line: string): string {
@@ -42,21 +35,21 @@ const EVERY_EVENT: ServerEvent[] = [
   { type: "message", seq: 1, at: AT, from: "alice", text: "old", history: true },
 ];
 
-Deno.test("renderEvent() without color is the stamp plus the shared wording, no escapes", () => {
+Deno.test("renderEvent() without color shows the line a plain client gets (docs/protocol.md), no escapes", () => {
   for (const event of EVERY_EVENT) {
     const line = renderEvent(event, PLAIN);
-    const history = "history" in event ? "(history) " : "";
-    assert.equal(line, `[${clock(event.at)}] ${history}${eventText(event)}`);
-    assert.ok(!ESCAPE.test(line));
-    assert.ok(!line.includes("\n"));
+    // plainLine's wording is checked against the documentation in protocol_doc_test.ts.
+    assertEquals(`${line}\r\n`, plainLine(event));
+    assert(!ESCAPE.test(line));
+    assert(!line.includes("\n"));
   }
 });
 
 Deno.test("renderEvent() with color keeps the same words under the styles", () => {
   for (const event of EVERY_EVENT) {
     const plain = renderEvent(event, PLAIN);
-    assert.equal(stripStyles(renderEvent(event, COLOR)), plain);
-    assert.equal(stripStyles(renderEvent(event, { color: true, self: "carol" })), plain);
+    assertEquals(stripStyles(renderEvent(event, COLOR)), plain);
+    assertEquals(stripStyles(renderEvent(event, { color: true, self: "carol" })), plain);
   }
 });
 
@@ -83,13 +76,13 @@ Deno.test("renderEvent() strips escape sequences a hostile server slips into any
   ];
   for (const event of events) {
     const plain = renderEvent(event, PLAIN);
-    assert.ok(!ESCAPE.test(plain), `plain ${event.type}: ${JSON.stringify(plain)}`);
-    assert.ok(!plain.includes("\u202e") && !plain.includes("\x07"));
+    assert(!ESCAPE.test(plain), `plain ${event.type}: ${JSON.stringify(plain)}`);
+    assert(!plain.includes("\u202e") && !plain.includes("\x07"));
     // With color, the only escapes left are our own SGR styles.
     const colored = stripStyles(renderEvent(event, COLOR));
-    assert.ok(!ESCAPE.test(colored), `color ${event.type}: ${JSON.stringify(colored)}`);
+    assert(!ESCAPE.test(colored), `color ${event.type}: ${JSON.stringify(colored)}`);
   }
-  assert.ok(renderEvent(events[0], PLAIN).endsWith("] mal: hithere"));
+  assert(renderEvent(events[0], PLAIN).endsWith("] mal: hithere"));
 });
 
 Deno.test("renderEvent() shows the time in the viewer's own time zone", async () => {
@@ -106,49 +99,49 @@ Deno.test("renderEvent() shows the time in the viewer's own time zone", async ()
       stdout: "piped",
       stderr: "inherit",
     }).output();
-    assert.equal(new TextDecoder().decode(output.stdout).trim(), line, zone);
+    assertEquals(new TextDecoder().decode(output.stdout).trim(), line, zone);
   }
 });
 
 Deno.test("nickColor() gives a nickname the same color every time, whatever its case", () => {
   for (const [shown, typed] of [["Alice", "alice"], ["Bob", "bob"], ["CAROL", "carol"]]) {
-    assert.equal(nickColor(shown), nickColor(typed), `${shown} and ${typed}`);
+    assertEquals(nickColor(shown), nickColor(typed), `${shown} and ${typed}`);
   }
-  assert.equal(nickColor("ＡＬＩＣＥ"), nickColor("alice"), "NFKC folds full-width letters");
-  assert.match(nickColor("alice"), /^\x1b\[38;5;\d+m$/);
+  assertEquals(nickColor("ＡＬＩＣＥ"), nickColor("alice"), "NFKC folds full-width letters");
+  assertMatch(nickColor("alice"), /^\x1b\[38;5;\d+m$/);
   const colors = new Set(["alice", "bob", "carol", "dave", "eve", "mallory", "trent", "민수"].map(
     nickColor,
   ));
-  assert.ok(colors.size >= 4, "different nicknames spread over the palette");
+  assert(colors.size >= 4, "different nicknames spread over the palette");
 });
 
 Deno.test("renderEvent() colors the nickname of a message with its stable color", () => {
   const line = renderEvent(EVERY_EVENT[0], COLOR);
-  assert.ok(line.includes(`${nickColor("alice")}alice`), JSON.stringify(line));
+  assert(line.includes(`${nickColor("alice")}alice`), JSON.stringify(line));
 });
 
 Deno.test("renderEvent() styles whispers magenta italic, errors red, notices dim", () => {
   const whisper = renderEvent(EVERY_EVENT[9], COLOR);
-  assert.ok(whisper.includes("\x1b[35m\x1b[3m"), JSON.stringify(whisper));
+  assert(whisper.includes("\x1b[35m\x1b[3m"), JSON.stringify(whisper));
   const error = renderEvent(EVERY_EVENT[13], COLOR);
-  assert.ok(error.includes("\x1b[31m"), JSON.stringify(error));
+  assert(error.includes("\x1b[31m"), JSON.stringify(error));
   const notice = renderEvent(EVERY_EVENT[12], COLOR);
-  assert.ok(notice.includes("\x1b[2mFlood"), JSON.stringify(notice));
+  assert(notice.includes("\x1b[2mFlood"), JSON.stringify(notice));
   const scheduled = renderEvent(EVERY_EVENT[1], COLOR);
-  assert.ok(scheduled.includes("\x1b[36m"), JSON.stringify(scheduled));
-  assert.ok(renderEvent(EVERY_EVENT[4], COLOR).includes("\x1b[33m"), "kick is yellow");
+  assert(scheduled.includes("\x1b[36m"), JSON.stringify(scheduled));
+  assert(renderEvent(EVERY_EVENT[4], COLOR).includes("\x1b[33m"), "kick is yellow");
 });
 
 Deno.test("renderEvent() dims history replay and marks it", () => {
   const line = renderEvent(EVERY_EVENT.at(-1)!, COLOR);
-  assert.ok(line.includes("\x1b[2m(history) "), JSON.stringify(line));
+  assert(line.includes("\x1b[2m(history) "), JSON.stringify(line));
 });
 
 Deno.test("renderEvent() brings the line style back after a colored nickname", () => {
   const line = renderEvent(EVERY_EVENT[3], COLOR); // "* bob left the chat (timeout)."
   const afterNick = line.slice(line.indexOf("bob") + 3);
-  assert.ok(afterNick.startsWith("\x1b[0m\x1b[2m"), JSON.stringify(afterNick));
-  assert.ok(line.endsWith("\x1b[0m"), "the line ends with a reset");
+  assert(afterNick.startsWith("\x1b[0m\x1b[2m"), JSON.stringify(afterNick));
+  assert(line.endsWith("\x1b[0m"), "the line ends with a reset");
 });
 
 Deno.test("renderEvent() makes a message that mentions the viewer stand out", () => {
@@ -159,9 +152,9 @@ Deno.test("renderEvent() makes a message that mentions the viewer stand out", ()
     from: "bob",
     text: "hey Carol, look",
   } as const;
-  assert.ok(renderEvent(mention, { color: true, self: "carol" }).includes("\x1b[1mhey Carol"));
-  assert.ok(!renderEvent(mention, { color: true, self: "caro" }).includes("\x1b[1mhey"));
-  assert.ok(!renderEvent(mention, COLOR).includes("\x1b[1mhey"));
+  assert(renderEvent(mention, { color: true, self: "carol" }).includes("\x1b[1mhey Carol"));
+  assert(!renderEvent(mention, { color: true, self: "caro" }).includes("\x1b[1mhey"));
+  assert(!renderEvent(mention, COLOR).includes("\x1b[1mhey"));
 });
 
 Deno.test("colorEnabled() is off when NO_COLOR is set to anything non-empty", () => {
@@ -170,14 +163,14 @@ Deno.test("colorEnabled() is off when NO_COLOR is set to anything non-empty", ()
   try {
     Deno.env.set("TERM", "xterm-256color");
     Deno.env.set("NO_COLOR", "1");
-    assert.equal(colorEnabled({ isTerminal: () => true }), false);
+    assertEquals(colorEnabled({ isTerminal: () => true }), false);
     Deno.env.set("NO_COLOR", "");
-    assert.equal(colorEnabled({ isTerminal: () => true }), true, "an empty NO_COLOR is unset");
+    assertEquals(colorEnabled({ isTerminal: () => true }), true, "an empty NO_COLOR is unset");
     Deno.env.delete("NO_COLOR");
-    assert.equal(colorEnabled({ isTerminal: () => true }), true);
-    assert.equal(colorEnabled({ isTerminal: () => false }), false, "not a terminal");
+    assertEquals(colorEnabled({ isTerminal: () => true }), true);
+    assertEquals(colorEnabled({ isTerminal: () => false }), false, "not a terminal");
     Deno.env.set("TERM", "dumb");
-    assert.equal(colorEnabled({ isTerminal: () => true }), false, "a dumb terminal");
+    assertEquals(colorEnabled({ isTerminal: () => true }), false, "a dumb terminal");
   } finally {
     if (saved === undefined) Deno.env.delete("NO_COLOR");
     else Deno.env.set("NO_COLOR", saved);

@@ -1,4 +1,4 @@
-import assert from "node:assert/strict";
+import { assert, assertEquals } from "./support/assert.ts";
 import { KeyDecoder } from "../client/key_decoder.ts";
 import { type InputLineState, LineEditor } from "../client/line_editor.ts";
 import { Screen } from "../client/screen.ts";
@@ -172,16 +172,16 @@ Deno.test("Screen.printAbove() keeps a half-typed line intact and prints the mes
   writes.length = 0;
   screen.printAbove("[12:00] bob: 한국어 message arrives");
 
-  assert.equal(writes.length, 1, "one write call, so nothing can interleave");
-  assert.equal(terminal.line(terminal.rows - 2), "[12:00] bob: 한국어 message arrives");
-  assert.equal(terminal.bottomLine, "> 안녕 wor");
-  assert.equal(terminal.row, terminal.rows - 1);
-  assert.equal(terminal.column, 2 + 4 + 1 + 3, "the cursor is right after the typed text");
+  assertEquals(writes.length, 1, "one write call, so nothing can interleave");
+  assertEquals(terminal.line(terminal.rows - 2), "[12:00] bob: 한국어 message arrives");
+  assertEquals(terminal.bottomLine, "> 안녕 wor");
+  assertEquals(terminal.row, terminal.rows - 1);
+  assertEquals(terminal.column, 2 + 4 + 1 + 3, "the cursor is right after the typed text");
 
   // Typing goes on where it left off.
   type(screen, editor, decoder, "> ", "ld");
-  assert.equal(terminal.bottomLine, "> 안녕 world");
-  assert.equal(terminal.line(terminal.rows - 2), "[12:00] bob: 한국어 message arrives");
+  assertEquals(terminal.bottomLine, "> 안녕 world");
+  assertEquals(terminal.line(terminal.rows - 2), "[12:00] bob: 한국어 message arrives");
 });
 
 Deno.test("Screen.printAbove() keeps the cursor where it was inside the line", () => {
@@ -189,36 +189,36 @@ Deno.test("Screen.printAbove() keeps the cursor where it was inside the line", (
   screen.showInput("me> ", line("abcdef", 2));
   screen.printAbove("first");
   screen.printAbove("second");
-  assert.deepEqual([terminal.line(3), terminal.line(4), terminal.bottomLine], [
+  assertEquals([terminal.line(3), terminal.line(4), terminal.bottomLine], [
     "first",
     "second",
     "me> abcdef",
   ]);
-  assert.equal(terminal.column, 6);
+  assertEquals(terminal.column, 6);
 });
 
 Deno.test("Screen.printAbove() lets a line wider than the terminal wrap above the input", () => {
   const { terminal, screen } = setUp(10);
   screen.showInput("> ", line("hi"));
   screen.printAbove("0123456789abcde");
-  assert.equal(terminal.line(3), "0123456789");
-  assert.equal(terminal.line(4), "abcde");
-  assert.equal(terminal.bottomLine, "> hi");
+  assertEquals(terminal.line(3), "0123456789");
+  assertEquals(terminal.line(4), "abcde");
+  assertEquals(terminal.bottomLine, "> hi");
 });
 
 Deno.test("Screen.printAbove() of exactly one terminal width leaves no blank row", () => {
   const { terminal, screen } = setUp(10);
   screen.showInput("> ", line(""));
   screen.printAbove("0123456789");
-  assert.equal(terminal.line(4), "0123456789");
-  assert.equal(terminal.bottomLine, ">");
+  assertEquals(terminal.line(4), "0123456789");
+  assertEquals(terminal.bottomLine, ">");
 });
 
 Deno.test("Screen.printAbove() turns embedded newlines into separate rows", () => {
   const { terminal, screen } = setUp(20);
   screen.showInput("> ", line("x"));
   screen.printAbove("one\ntwo");
-  assert.deepEqual([terminal.line(3), terminal.line(4), terminal.bottomLine], [
+  assertEquals([terminal.line(3), terminal.line(4), terminal.bottomLine], [
     "one",
     "two",
     "> x",
@@ -230,22 +230,22 @@ Deno.test("Screen.printAbove() resets styles so a colored line cannot color the 
   screen.showInput("> ", line("x"));
   screen.printAbove("\x1b[31mred");
   const written = writes.at(-1)!;
-  assert.ok(written.indexOf("\x1b[0m") < written.lastIndexOf("> x"));
+  assert(written.indexOf("\x1b[0m") < written.lastIndexOf("> x"));
 });
 
 Deno.test("Screen.printAbove() before any input line just prints the line", () => {
   const { terminal, writes, screen } = setUp(20);
   screen.printAbove("hello");
-  assert.equal(terminal.line(terminal.rows - 2), "hello");
-  assert.equal(terminal.bottomLine, "");
-  assert.ok(!writes.join("").includes("\x1b[1G"), "no prompt drawn");
+  assertEquals(terminal.line(terminal.rows - 2), "hello");
+  assertEquals(terminal.bottomLine, "");
+  assert(!writes.join("").includes("\x1b[1G"), "no prompt drawn");
 });
 
 Deno.test("Screen.showInput() places the cursor after wide characters correctly", () => {
   const { terminal, screen } = setUp(40);
   screen.showInput("이름> ", line("한글abc", 2));
-  assert.equal(terminal.bottomLine, "이름> 한글abc");
-  assert.equal(terminal.column, 6 + 4);
+  assertEquals(terminal.bottomLine, "이름> 한글abc");
+  assertEquals(terminal.column, 6 + 4);
 });
 
 Deno.test("Screen.showInput() scrolls a long line sideways so it stays on one row", () => {
@@ -253,15 +253,15 @@ Deno.test("Screen.showInput() scrolls a long line sideways so it stays on one ro
   const long = "abcdefghijklmnopqrstuvwxyz0123456789";
   screen.showInput("> ", line(long));
   const bottom = terminal.bottomLine;
-  assert.ok(bottom.startsWith("> "));
-  assert.ok(bottom.endsWith("456789"), `shows the end where the cursor is: ${bottom}`);
-  assert.ok(bottom.length < 20, "never reaches the last column");
-  assert.equal(terminal.line(terminal.rows - 2), "", "did not wrap onto another row");
-  assert.equal(terminal.column, bottom.length, "cursor right after the text");
+  assert(bottom.startsWith("> "));
+  assert(bottom.endsWith("456789"), `shows the end where the cursor is: ${bottom}`);
+  assert(bottom.length < 20, "never reaches the last column");
+  assertEquals(terminal.line(terminal.rows - 2), "", "did not wrap onto another row");
+  assertEquals(terminal.column, bottom.length, "cursor right after the text");
 
   screen.showInput("> ", line(long, 0));
-  assert.ok(terminal.bottomLine.startsWith("> abcdef"), terminal.bottomLine);
-  assert.equal(terminal.column, 2);
+  assert(terminal.bottomLine.startsWith("> abcdef"), terminal.bottomLine);
+  assertEquals(terminal.column, 2);
 });
 
 Deno.test("Screen.showInput() does not jump while the cursor moves inside the view", () => {
@@ -270,8 +270,8 @@ Deno.test("Screen.showInput() does not jump while the cursor moves inside the vi
   screen.showInput("> ", line(long));
   const scrolled = terminal.bottomLine;
   screen.showInput("> ", line(long, long.length - 3));
-  assert.equal(terminal.bottomLine, scrolled);
-  assert.equal(terminal.column, scrolled.length - 3);
+  assertEquals(terminal.bottomLine, scrolled);
+  assertEquals(terminal.column, scrolled.length - 3);
 });
 
 Deno.test("Screen.showInput() scrolls a long Korean line by whole characters", () => {
@@ -280,21 +280,21 @@ Deno.test("Screen.showInput() scrolls a long Korean line by whole characters", (
   for (let cursor = 0; cursor <= 14; cursor++) {
     screen.showInput("> ", line(korean, cursor));
     const cells = terminal.grid[terminal.rows - 1];
-    assert.ok(cells[20] === " ", "the last column stays empty");
+    assert(cells[20] === " ", "the last column stays empty");
     const under = cells[terminal.column];
     const expected = korean[cursor] ?? " ";
-    assert.equal(under, expected, `cursor ${cursor} sits on its character`);
+    assertEquals(under, expected, `cursor ${cursor} sits on its character`);
   }
 });
 
 Deno.test("Screen.resize() redraws the input line for the new width", () => {
   const { terminal, screen } = setUp(40);
   screen.showInput("> ", line("abcdefghijklmnopqrstuvwxyz"));
-  assert.equal(terminal.bottomLine, "> abcdefghijklmnopqrstuvwxyz");
+  assertEquals(terminal.bottomLine, "> abcdefghijklmnopqrstuvwxyz");
   screen.resize(12);
-  assert.equal(screen.columns, 12);
-  assert.ok(terminal.bottomLine.length <= 11, terminal.bottomLine);
-  assert.ok(terminal.bottomLine.endsWith("xyz"));
+  assertEquals(screen.columns, 12);
+  assert(terminal.bottomLine.length <= 11, terminal.bottomLine);
+  assert(terminal.bottomLine.endsWith("xyz"));
 });
 
 Deno.test("Screen.clear() wipes the screen and redraws the input line", () => {
@@ -302,18 +302,18 @@ Deno.test("Screen.clear() wipes the screen and redraws the input line", () => {
   screen.showInput("> ", line("kept"));
   screen.printAbove("old");
   screen.clear();
-  assert.equal(terminal.line(0), "> kept");
-  assert.equal(terminal.line(terminal.rows - 2), "");
+  assertEquals(terminal.line(0), "> kept");
+  assertEquals(terminal.line(terminal.rows - 2), "");
 });
 
 Deno.test("Screen.hideInput() erases the input line and stops redrawing it", () => {
   const { terminal, screen } = setUp(20);
   screen.showInput("> ", line("bye"));
   screen.hideInput();
-  assert.equal(terminal.bottomLine, "");
+  assertEquals(terminal.bottomLine, "");
   screen.printAbove("last words");
-  assert.equal(terminal.bottomLine, "");
-  assert.equal(terminal.line(terminal.rows - 2), "last words");
+  assertEquals(terminal.bottomLine, "");
+  assertEquals(terminal.line(terminal.rows - 2), "last words");
 });
 
 Deno.test("Screen without a terminal prints plain lines and no prompt", () => {
@@ -324,5 +324,5 @@ Deno.test("Screen without a terminal prints plain lines and no prompt", () => {
   screen.printAbove("two");
   screen.clear();
   screen.hideInput();
-  assert.deepEqual(writes, ["one\n", "two\n"]);
+  assertEquals(writes, ["one\n", "two\n"]);
 });

@@ -1,74 +1,95 @@
-import { deepEqual as assertEquals } from "node:assert/strict";
+/**
+ * The idle collector's decisions, driven check by check: the test runs each
+ * periodic check itself instead of waiting for the timer.
+ */
 import { startIdleCollector } from "../server/idle_collector.ts";
+import { assertEquals } from "./support/assert.ts";
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Captures the collector's periodic check so the test can run it. */
+function manualChecks(): { every: (check: () => void) => () => void; run(times?: number): void } {
+  let captured: (() => void) | null = null;
+  return {
+    every(check) {
+      captured = check;
+      return () => captured = null;
+    },
+    run(times = 1) {
+      for (let i = 0; i < times; i++) captured?.();
+    },
+  };
+}
 
-Deno.test("the idle collector collects once after a busy spell goes quiet, never while busy", async () => {
+Deno.test("the idle collector collects once after a busy spell goes quiet, never while busy", () => {
   let activity = 0;
   let collections = 0;
+  const checks = manualChecks();
   const stop = startIdleCollector({
     activity: () => activity,
     collect: () => collections++,
     collectConcurrently: null,
+    every: checks.every,
   });
-  try {
-    // Busy: the activity value keeps changing, so nothing is collected.
-    for (let i = 0; i < 8; i++) {
-      activity++;
-      await sleep(200);
-    }
-    assertEquals(collections, 0);
-    // Quiet after being busy: exactly one collection.
-    await sleep(2000);
-    assertEquals(collections, 1);
-    // Still quiet: no more.
-    await sleep(1200);
-    assertEquals(collections, 1);
-    // Busy again, then quiet: one more.
+  // Busy: the activity value changes between checks, so nothing is collected.
+  for (let i = 0; i < 8; i++) {
     activity++;
-    await sleep(2000);
-    assertEquals(collections, 2);
-  } finally {
-    stop();
+    checks.run();
   }
+  assertEquals(collections, 0);
+  // One quiet check is not yet quiet enough; two are.
+  checks.run();
+  assertEquals(collections, 0);
+  checks.run();
+  assertEquals(collections, 1);
+  // Still quiet: no more.
+  checks.run(5);
+  assertEquals(collections, 1);
+  // Busy again, then quiet: one more.
+  activity++;
+  checks.run(3);
+  assertEquals(collections, 2);
+  stop();
+  activity++;
+  checks.run(3);
+  assertEquals(collections, 2, "no checks after stop()");
 });
 
-Deno.test("the idle collector does nothing for a room that was never busy", async () => {
+Deno.test("the idle collector does nothing for a room that was never busy", () => {
   let collections = 0;
+  const checks = manualChecks();
   const stop = startIdleCollector({
     activity: () => 0,
     collect: () => collections++,
     collectConcurrently: null,
+    every: checks.every,
   });
-  await sleep(1600);
+  checks.run(10);
   stop();
   assertEquals(collections, 0);
 });
 
-Deno.test("while busy, the collector starts a concurrent collection only when the heap has doubled", async () => {
+Deno.test("while busy, the collector starts a concurrent collection only when the heap has doubled", () => {
   let activity = 0;
   let heap = 40 * 2 ** 20;
   let concurrent = 0;
+  const checks = manualChecks();
   const stop = startIdleCollector({
     activity: () => activity,
     collect: () => {},
     collectConcurrently: () => concurrent++,
     heapBytes: () => heap,
+    every: checks.every,
   });
-  try {
-    for (let i = 0; i < 4; i++) {
-      activity++;
-      heap += 2 ** 20;
-      await sleep(300);
-    }
-    assertEquals(concurrent, 0, "a heap growing slowly is left to V8");
-    heap = 100 * 2 ** 20;
-    for (let i = 0; i < 4; i++) {
-      activity++;
-      await sleep(300);
-    }
-    assertEquals(concurrent, 1, "a doubled heap is collected once, not on every check");
-  } finally {
-    stop();
+  for (let i = 0; i < 4; i++) {
+    activity++;
+    heap += 2 ** 20;
+    checks.run();
   }
+  assertEquals(concurrent, 0, "a heap growing slowly is left to V8");
+  heap = 100 * 2 ** 20;
+  for (let i = 0; i < 4; i++) {
+    activity++;
+    checks.run();
+  }
+  assertEquals(concurrent, 1, "a doubled heap is collected once, not on every check");
+  stop();
 });

@@ -1,8 +1,9 @@
-import { deepEqual as assertEquals, match as assertMatch, ok } from "node:assert/strict";
+import { assert, assertEquals, assertMatch } from "./support/assert.ts";
 import { joinPlain, startServer } from "./support/test_server.ts";
 import { JoinProcess } from "./support/join_process.ts";
 import { TcpProxy } from "./support/tcp_proxy.ts";
-import { localizeSchedule } from "../client/join.ts";
+import { FakeRoom } from "./support/fake_room.ts";
+import { formatClock, localTimeZone, nextOccurrence } from "../protocol/time.ts";
 
 Deno.test("chat join talks with a plain client through the real server", async () => {
   await using server = startServer();
@@ -68,6 +69,7 @@ Deno.test("chat join reconnects with the same nickname when the connection drops
   ]);
   await client.waitFor("Welcome, ana!");
   await using bob = await joinPlain(port, "bob");
+  await client.waitFor("* bob joined the chat.");
   proxy.cutAll();
   await client.waitFor("Disconnected from server");
   await bob.send("said while ana was away");
@@ -75,36 +77,145 @@ Deno.test("chat join reconnects with the same nickname when the connection drops
   await client.waitFor("bob: said while ana was away");
   await client.type("back");
   await bob.waitFor("ana: back");
+  // Nobody saw ana leave: from bob's first line to her line after the drop.
+  assertEquals(bob.received.filter((line) => line.includes("ana left")), []);
+});
 
-  // A second drop replays only what came after the last line shown.
-  proxy.cutAll();
-  await client.waitFor("Disconnected from server");
-  await bob.send("said during the second drop");
-  await client.waitFor("Reconnected as ana");
-  await client.waitFor("bob: said during the second drop");
-  await client.type("back again");
-  await bob.waitFor("ana: back again");
-  const replays = client.output.filter((line) => line.includes("said while ana was away"));
-  assertEquals(replays.length, 1, client.output.join("\n"));
-  const leaves = (await bob.collect(200)).filter((line) => line.includes("ana left"));
-  assertEquals(leaves, []);
+/** The `nick` messages a client sent through the proxy. */
+function nickMessages(proxy: TcpProxy): { nick: string; resume?: string; lastSeq?: number }[] {
+  return proxy.sentText.split("\n").filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line)).filter((message) => message.type === "nick");
+}
+
+Deno.test("chat join resumes from the seq of the last line it showed, drop after drop", async () => {
+  await using server = startServer();
+  const port = server.address.port;
+  await using proxy = new TcpProxy(port);
+  await using client = new JoinProcess([
+    `127.0.0.1:${proxy.port}`,
+    "--nick",
+    "ana",
+    "--retry",
+    "10",
+  ]);
+  await client.waitFor("Welcome, ana!");
+  await using bob = await joinPlain(port, "bob");
+  for (const round of [1, 2]) {
+    await bob.send(`before drop ${round}`);
+    await client.waitFor(`bob: before drop ${round}`);
+    const shown = server.room.lastSeq;
+    proxy.cutAll();
+    await client.waitFor("Disconnected from server");
+    await bob.send(`during drop ${round}`);
+    await client.waitFor("Reconnected as ana");
+    await client.waitFor(`bob: during drop ${round}`);
+    const resume = nickMessages(proxy).at(-1)!;
+    assertEquals(resume.lastSeq, shown, JSON.stringify(nickMessages(proxy)));
+    assert(resume.resume, "the resume token was sent");
+  }
+  for (const round of [1, 2]) {
+    const copies = client.output.filter((line) => line.endsWith(`bob: during drop ${round}`));
+    assertEquals(copies.length, 1, client.output.join("\n"));
+  }
+});
+
+Deno.test("chat join shows a line the room replays twice only once", async () => {
+  const at = Date.now();
+  const message = (seq: number, text: string, history?: true) => ({
+    type: "message",
+    seq,
+    at,
+    from: "bob",
+    text,
+    ...(history ? { history } : {}),
+  });
+  await using room = new FakeRoom([
+    async (connection) => {
+      assertEquals(await connection.readLine(), "CHAT/1 json");
+      assertEquals((await connection.readMessage()).nick, "ana");
+      await connection.send({
+        type: "welcome",
+        at,
+        nick: "ana",
+        owner: false,
+        seq: 0,
+        resume: "t1",
+      });
+      await connection.send(message(1, "one"));
+      await connection.send(message(2, "two"));
+      // Then the connection drops.
+    },
+    async (connection) => {
+      assertEquals(await connection.readLine(), "CHAT/1 json");
+      const resume = await connection.readMessage();
+      assertEquals([resume.resume, resume.lastSeq], ["t1", 2]);
+      await connection.send({
+        type: "welcome",
+        at,
+        nick: "ana",
+        owner: false,
+        seq: 3,
+        resume: "t2",
+        resumed: true,
+      });
+      // A replay that overlaps what the client already showed.
+      await connection.send(message(2, "two", true));
+      await connection.send(message(3, "three", true));
+      await connection.send(message(4, "four"));
+      while ((await connection.readLine(10_000)) !== null) { /* until the client leaves */ }
+    },
+  ]);
+  await using client = new JoinProcess([`127.0.0.1:${room.port}`, "--nick", "ana", "--retry", "5"]);
+  await client.waitFor("bob: four");
+  const shown = client.output.filter((line) => / bob: (one|two|three|four)$/.test(line))
+    .map((line) => line.replace(/^\[\d\d:\d\d\] (\(history\) )?/, ""));
+  assertEquals(shown, ["bob: one", "bob: two", "bob: three", "bob: four"]);
+  await client.closeStdin();
+  assertEquals(await client.exitCode(), 0);
+  assertEquals(room.errors, []);
 });
 
 Deno.test("chat join exits 1 with a clear message when nothing listens", async () => {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  await using client = new JoinProcess([`127.0.0.1:${port}`, "--nick", "ana"]);
+  // The port stays held on 127.0.0.1, so nothing else can listen on it; on
+  // 127.0.0.2 the connection is refused.
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = listener.addr.port;
+  await using client = new JoinProcess([`127.0.0.2:${port}`, "--nick", "ana"]);
   assertEquals(await client.exitCode(), 1);
-  ok((await client.stderr()).includes(`Could not connect to 127.0.0.1:${port}`));
+  assert((await client.stderr()).includes(`Could not connect to 127.0.0.2:${port}`));
 });
 
-Deno.test("localizeSchedule turns HH:MM into the next local instant", () => {
-  const now = new Date(2026, 10, 27, 8, 30).getTime();
-  const line = localizeSchedule("/schedule 09:00 stand-up", now);
-  assertEquals(line, `/schedule ${new Date(2026, 10, 27, 9, 0).toISOString()} stand-up`);
-  const tomorrow = localizeSchedule("/schedule 08:00 early", now);
-  assertEquals(tomorrow, `/schedule ${new Date(2026, 10, 28, 8, 0).toISOString()} early`);
-  assertEquals(localizeSchedule("/schedule +10m soon", now), "/schedule +10m soon");
-  assertEquals(localizeSchedule("hello 09:00", now), "hello 09:00");
+Deno.test("/schedule HH:MM from chat join means the user's own clock, however it is typed", async () => {
+  // A zone other than this process's, so the server's zone cannot stand in for it.
+  const zone = localTimeZone() === "Asia/Seoul" ? "America/New_York" : "Asia/Seoul";
+  await using server = startServer();
+  const port = server.address.port;
+  await using ana = new JoinProcess([`127.0.0.1:${port}`, "--nick", "ana", "--retry", "0"], {
+    TZ: zone,
+  });
+  await ana.waitFor("Welcome, ana!");
+  // Three hours ahead on the user's clock: far from midnight and minute edges.
+  const clock = formatClock(Date.now() + 3 * 3_600_000, zone);
+  const [hours, minutes] = clock.split(":").map(Number);
+  const typed = [
+    `/Schedule ${clock} capitals`,
+    ` /schedule ${clock} space`,
+    `/SCHEDULE ${clock} loud`,
+  ];
+  for (const line of typed) await ana.type(line);
+  for (const text of ["capitals", "space", "loud"]) {
+    assertMatch(
+      await ana.waitFor(`: ${text}`),
+      new RegExp(`Scheduled #\\d+ for ${clock}: ${text}$`),
+    );
+  }
+  const expected = nextOccurrence(Date.now(), hours, minutes, zone);
+  assertEquals(server.room.pendingSchedules.map((s) => [s.text, s.due]), [
+    ["capitals", expected],
+    ["space", expected],
+    ["loud", expected],
+  ]);
+  // Cancelling confirms with the same clock time the user scheduled for.
+  await ana.type("/unschedule 1");
+  await ana.waitFor(`Cancelled scheduled message #1 for ${clock}.`);
 });

@@ -1,6 +1,6 @@
 /** Tests of the server logger: format, level filtering, and escaping. */
 
-import { deepStrictEqual as assertEquals, match as assertMatch } from "node:assert/strict";
+import { assertEquals, assertMatch } from "./support/assert.ts";
 import {
   createLogger,
   isLogFormat,

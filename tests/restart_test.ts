@@ -3,9 +3,10 @@
  * (messages, history, schedules) survives a clean stop and a SIGKILL, and
  * schedules that fell due while it was down are settled on start.
  */
-import { deepEqual as assertEquals, equal, match, ok } from "node:assert/strict";
+import { assert, assertEquals, assertMatch } from "./support/assert.ts";
 import { DatabaseSync } from "node:sqlite";
 import type { ServerEvent } from "../protocol/events.ts";
+import { eventText } from "../protocol/plain.ts";
 import { SqliteStore } from "../server/sqlite_store.ts";
 import { ServeProcess } from "./support/serve_process.ts";
 import { tempDir } from "./support/temp_dir.ts";
@@ -53,16 +54,16 @@ Deno.test("messages, history and schedules survive a clean stop (SIGTERM) of a r
     await ana.client.waitFor((e) => e.type === "schedule_ok");
     await ana.client.close();
     const { code, log } = await server.stop("SIGTERM");
-    equal(code, 0, log);
-    match(log, /stopped/);
+    assertEquals(code, 0, log);
+    assertMatch(log, /stopped/);
   }
   {
     await using server = startServer(data);
     const port = await server.port;
     const cy = await joinAndReadHistory(port, "cy");
-    ok(cy.seq >= lastSeq, `seq continues: ${cy.seq} after ${lastSeq}`);
+    assert(cy.seq >= lastSeq, `seq continues: ${cy.seq} after ${lastSeq}`);
     assertEquals(texts(cy.events), ["one", "two"]);
-    ok(cy.events.every((e) => "history" in e && e.history === true));
+    assert(cy.events.every((e) => "history" in e && e.history === true));
     const ana = await joinAndReadHistory(port, "ana");
     await ana.client.say("/schedules");
     const listing = await ana.client.waitFor((e) => e.type === "schedules");
@@ -72,7 +73,7 @@ Deno.test("messages, history and schedules survive a clean stop (SIGTERM) of a r
     );
     await ana.client.close();
     await cy.client.close();
-    equal((await server.stop("SIGTERM")).code, 0);
+    assertEquals((await server.stop("SIGTERM")).code, 0);
   }
 });
 
@@ -89,7 +90,7 @@ Deno.test("a message any member has received survives SIGKILL of the server", as
     // Once ana has received it, it was stored: the room writes before it delivers.
     await ana.client.waitFor((e) => e.type === "message" && e.text === "kept 50");
     const { code } = await server.stop("SIGKILL");
-    ok(code !== 0);
+    assert(code !== 0);
     await ana.client.close();
   }
   {
@@ -97,8 +98,8 @@ Deno.test("a message any member has received survives SIGKILL of the server", as
     const port = await server.port;
     const bob = await joinAndReadHistory(port, "bob");
     const history = texts(bob.events);
-    equal(history.length, 50);
-    equal(history.at(-1), "kept 50");
+    assertEquals(history.length, 50);
+    assertEquals(history.at(-1), "kept 50");
     const ana = await joinAndReadHistory(port, "ana");
     await ana.client.say("/schedules");
     const listing = await ana.client.waitFor((e) => e.type === "schedules");
@@ -108,7 +109,7 @@ Deno.test("a message any member has received survives SIGKILL of the server", as
     );
     await ana.client.close();
     await bob.client.close();
-    equal((await server.stop("SIGTERM")).code, 0);
+    assertEquals((await server.stop("SIGTERM")).code, 0);
   }
 });
 
@@ -135,12 +136,15 @@ Deno.test("on start a schedule due during the downtime is sent late; one over an
     [["Ana", "five minutes late", true]],
   );
   const ana = await joinAndReadHistory(port, "ana");
-  const notices = ana.events.filter((e) => e.type === "notice").map((e) =>
-    (e as { text: string }).text
+  const dropped = ana.events.filter((e) => e.type === "schedule_dropped");
+  assertEquals(dropped.length, 1, JSON.stringify(ana.events));
+  assertEquals(dropped[0].type === "schedule_dropped" && dropped[0].due, now - 2 * 3_600_000);
+  const notices = dropped.map(eventText);
+  assertMatch(
+    notices[0],
+    /^Your scheduled message #2 for \d\d:\d\d was not sent: the server was down/,
   );
-  equal(notices.length, 1, JSON.stringify(ana.events));
-  match(notices[0], /^Your scheduled message #2 for \d\d:\d\d was not sent: the server was down/);
-  ok(notices[0].endsWith("Text: two hours late"));
+  assert(notices[0].endsWith("Text: two hours late"));
   await ana.client.say("/schedules");
   const listing = await ana.client.waitFor((e) => e.type === "schedules");
   assertEquals(
@@ -149,5 +153,5 @@ Deno.test("on start a schedule due during the downtime is sent late; one over an
   );
   await ana.client.close();
   await bob.client.close();
-  equal((await server.stop("SIGTERM")).code, 0);
+  assertEquals((await server.stop("SIGTERM")).code, 0);
 });

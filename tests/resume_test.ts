@@ -3,7 +3,7 @@
  * connection is cut takes its session back with `{type:"nick", nick, resume,
  * lastSeq}` and is shown exactly what it missed, in order, before live traffic.
  */
-import { deepEqual as assertEquals, equal, match, ok } from "node:assert/strict";
+import { assert, assertEquals, assertMatch } from "./support/assert.ts";
 import type { ConversationEvent, ServerEvent } from "../protocol/events.ts";
 import { MemoryStore } from "../server/memory_store.ts";
 import { SqliteStore } from "../server/sqlite_store.ts";
@@ -47,8 +47,8 @@ async function resumeScenario(store: RoomStore): Promise<void> {
   await using server = startServer({ store });
   const port = server.address.port;
   const ana = await joinJson(port, "ana");
-  ok(ana.welcome.owner);
-  ok(ana.welcome.resume, "a structured client gets a resume token");
+  assert(ana.welcome.owner);
+  assert(ana.welcome.resume, "a structured client gets a resume token");
   await using bob = await joinPlain(port, "bob");
   await using cy = await joinJson(port, "cy").then((j) => j.client);
 
@@ -77,9 +77,9 @@ async function resumeScenario(store: RoomStore): Promise<void> {
     again,
     (e) => e.type === "message" && e.text === "live after resume",
   );
-  ok(welcome.resumed);
-  equal(welcome.nick, "ana");
-  equal(welcome.owner, true, "the owner is still the owner after resuming");
+  assert(welcome.resumed);
+  assertEquals(welcome.nick, "ana");
+  assertEquals(welcome.owner, true, "the owner is still the owner after resuming");
 
   const replayed = after.filter((e) => seqOf(e) !== undefined && "history" in e);
   assertEquals(
@@ -88,19 +88,23 @@ async function resumeScenario(store: RoomStore): Promise<void> {
   );
   const seqs = after.map(seqOf).filter((s) => s !== undefined);
   assertEquals(seqs, [...seqs].sort((a, b) => a - b), "in order");
-  equal(new Set(seqs).size, seqs.length, "exactly once");
-  ok(seqs[0]! === lastSeq + 1, `replay starts right after lastSeq ${lastSeq}: ${seqs}`);
+  assertEquals(new Set(seqs).size, seqs.length, "exactly once");
+  assert(seqs[0]! === lastSeq + 1, `replay starts right after lastSeq ${lastSeq}: ${seqs}`);
   const whisper = after.find((e) => e.type === "whisper");
-  equal(whisper?.type === "whisper" && whisper.text, "psst");
+  assertEquals(whisper?.type === "whisper" && whisper.text, "psst");
   const last = after.at(-1) as ConversationEvent & { history?: true };
-  equal(last.history, undefined, "live traffic is not marked history");
+  assertEquals(last.history, undefined, "live traffic is not marked history");
 
-  // Nobody saw ana leave or join again.
-  const bobLines = await bob.collect(200);
-  ok(!bobLines.some((line) => /\bana (left|joined)/.test(line)), bobLines.join("\n"));
-  const cyEvents = (await cy.lines.collect(0)).filter((line) => line.startsWith("{"))
-    .map((line) => JSON.parse(line) as ServerEvent);
-  ok(!cyEvents.some((e) => (e.type === "leave" || e.type === "join") && e.nick === "ana"));
+  // Nobody saw ana leave or join again: everything the others ever received,
+  // up to the live line that came after the resume, is checked.
+  await bob.waitFor("bob: live after resume");
+  await cy.waitFor((e) => e.type === "message" && e.text === "live after resume");
+  const bobLines = bob.received.filter((line) => /\bana (left|joined)/.test(line));
+  assertEquals(bobLines, []);
+  const cyPresence = cy.received.filter((e) =>
+    (e.type === "leave" || e.type === "join") && e.nick === "ana"
+  );
+  assertEquals(cyPresence, []);
 
   // And she can still act as the owner.
   await again.say("/kick cy");
@@ -125,7 +129,7 @@ Deno.test("a resume with the wrong token is refused while the nickname is held",
   await using impostor = await JsonClient.connect(port);
   await impostor.sendMessage({ type: "nick", nick: "ana", resume: "not-the-token", lastSeq: 0 });
   const refused = await impostor.waitFor((e) => e.type === "nick_refused");
-  match((refused as { reason: string }).reason, /already taken/);
+  assertMatch((refused as { reason: string }).reason, /already taken/);
 });
 
 Deno.test("after the grace period the nickname is released and the others see the leave", async () => {
@@ -135,10 +139,10 @@ Deno.test("after the grace period the nickname is released and the others see th
   await using bob = await joinPlain(port, "bob");
   await ana.client.close();
   await bob.waitFor("* ana left the chat (connection lost).", 3000);
-  equal(server.room.owner?.nick, "bob", "ownership passes on once the grace is over");
+  assertEquals(server.room.owner?.nick, "bob", "ownership passes on once the grace is over");
   const late = await joinJson(port, "ana", { resume: ana.welcome.resume, lastSeq: 0 });
-  ok(!late.welcome.resumed, "too late: a fresh session");
-  ok(late.welcome.resume !== ana.welcome.resume);
+  assert(!late.welcome.resumed, "too late: a fresh session");
+  assert(late.welcome.resume !== ana.welcome.resume);
   await bob.waitFor("* ana joined the chat.");
   await late.client.close();
 });
@@ -155,5 +159,23 @@ Deno.test("a resume from before the oldest kept event is told that some messages
   await using again = await joinJson(port, "ana", { resume: ana.welcome.resume, lastSeq: 1 })
     .then((j) => j.client);
   const notice = await again.waitFor((e) => e.type === "notice");
-  match((notice as { text: string }).text, /no longer available/);
+  assertMatch((notice as { text: string }).text, /no longer available/);
+});
+
+Deno.test("resuming a session that is still attached closes the old connection", async () => {
+  await using server = startServer();
+  const port = server.address.port;
+  const first = await joinJson(port, "ana");
+  await using _first = first.client;
+  await using bob = await joinPlain(port, "bob");
+  const second = await joinJson(port, "ana", {
+    resume: first.welcome.resume,
+    lastSeq: first.welcome.seq,
+  });
+  await using _second = second.client;
+  assert(second.welcome.resumed);
+  await first.client.lines.waitForClose();
+  await second.client.say("from the new connection");
+  await bob.waitFor("ana: from the new connection");
+  assertEquals(server.room.size, 2);
 });

@@ -2,13 +2,15 @@
  * Fuzzes the pure room core: thousands of random joins, lines, commands,
  * leaves, drops, resumes and clock ticks across ten connection slots, with
  * the room's invariants checked after every step. Seeded, so a failure
- * replays with ROOM_FUZZ_SEED=<seed>.
+ * replays with CHAT_SEED=<seed>.
  */
+import { handleLine } from "../server/commands.ts";
 import type { ServerEvent } from "../protocol/events.ts";
-import { CONVERSATION_TYPES } from "../protocol/events.ts";
+import { isConversationEvent } from "../protocol/events.ts";
 import { nicknameKey, nicknameProblem, sanitizeText } from "../protocol/text.ts";
 import { type MemberId, type Outbox, Room } from "../server/room.ts";
 import { prng } from "./support/prng.ts";
+import { withSeed } from "./support/seed.ts";
 
 const SLOTS = 10;
 const STEPS = 4000;
@@ -28,8 +30,8 @@ class CheckingOutbox implements Outbox {
 
   broadcast(event: ServerEvent): void {
     this.#checkText(event);
-    if (CONVERSATION_TYPES.has(event.type)) {
-      const seq = (event as { seq: number }).seq;
+    if (isConversationEvent(event)) {
+      const seq = event.seq;
       if (!(seq > this.lastSeq)) this.problems.push(`seq ${seq} after ${this.lastSeq}`);
       this.lastSeq = seq;
     }
@@ -178,7 +180,7 @@ function runFuzz(seed: number): void {
       } else if (roll < 0.65) {
         const line = randomLine();
         action = `say ${JSON.stringify(line.slice(0, 80))}`;
-        room.say(id, line);
+        handleLine(room, id, line);
       } else if (roll < 0.72) {
         action = "leave";
         room.leave(id, "quit");
@@ -189,7 +191,7 @@ function runFuzz(seed: number): void {
       } else if (roll < 0.85 && room.owner) {
         const target = pick(room.members);
         action = `owner kicks ${target.nick}`;
-        room.say(room.owner.id, `/kick ${target.nick}`);
+        handleLine(room, room.owner.id, `/kick ${target.nick}`);
       } else {
         const advance = random() < 0.1 ? random() * 86_400_000 : random() * 600_000;
         action = `tick +${Math.round(advance)} ms`;
@@ -199,9 +201,7 @@ function runFuzz(seed: number): void {
       checkInvariants(room, outbox);
     } catch (error) {
       throw new Error(
-        `Room fuzz failed at step ${step} (${action}); replay with ROOM_FUZZ_SEED=${seed}: ${
-          (error as Error).stack
-        }`,
+        `Room fuzz failed at step ${step} (${action}): ${(error as Error).stack}`,
       );
     }
   }
@@ -234,12 +234,11 @@ function checkInvariants(room: Room, outbox: CheckingOutbox): void {
   if (outbox.problems.length > 0) throw new Error(outbox.problems.join("; "));
 }
 
-Deno.test("room fuzz: thousands of random steps keep every invariant", () => {
-  const fixed = Deno.env.get("ROOM_FUZZ_SEED");
-  const seeds = fixed
-    ? [Number(fixed)]
-    : Array.from({ length: RUNS }, () => Math.floor(Math.random() * 2 ** 31));
-  for (const seed of seeds) runFuzz(seed);
+Deno.test("room fuzz: thousands of random steps keep every invariant", async () => {
+  const runs = Deno.env.get("CHAT_SEED") ? 1 : RUNS;
+  for (let run = 0; run < runs; run++) {
+    await withSeed("room fuzz", (_random, seed) => runFuzz(seed));
+  }
 });
 
 Deno.test("room fuzz: the invariant checks catch a broken room", () => {

@@ -2,7 +2,8 @@
  * The room core's commands and the exact texts members see, tested without
  * sockets: a recording outbox stands in for the edge and a fake clock for time.
  */
-import { deepEqual as assertEquals, equal, ok as assert } from "node:assert/strict";
+import { assert, assertEquals } from "./support/assert.ts";
+import { handleLine } from "../server/commands.ts";
 import { eventText } from "../protocol/plain.ts";
 import { COMMANDS, usage } from "../server/commands.ts";
 import { Room } from "../server/room.ts";
@@ -20,7 +21,7 @@ function setup(...nicks: string[]) {
 
 Deno.test("/whisper reaches only its target, marked in for the target and out for the sender", () => {
   const { room, outbox } = setup("alice", "bob", "carol");
-  room.say(1, "/whisper bob  meet me at noon ");
+  handleLine(room, 1, "/whisper bob  meet me at noon ");
   const [incoming] = outbox.take(2);
   assertEquals(incoming, {
     type: "whisper",
@@ -32,18 +33,18 @@ Deno.test("/whisper reaches only its target, marked in for the target and out fo
   });
   assertEquals(outbox.texts(1), ["[Whisper to bob] meet me at noon"]);
   assertEquals(outbox.texts(3), []);
-  equal(eventText(incoming), "[Whisper from alice] meet me at noon");
+  assertEquals(eventText(incoming), "[Whisper from alice] meet me at noon");
   // Nicknames match case-insensitively.
-  room.say(1, "/whisper BOB hi");
+  handleLine(room, 1, "/whisper BOB hi");
   assertEquals(outbox.texts(2), ["[Whisper from alice] hi"]);
 });
 
 Deno.test("/whisper to an unknown nick or without a message gets an error only the sender sees", () => {
   const { room, outbox } = setup("alice", "bob");
-  room.say(1, "/whisper zed hello");
+  handleLine(room, 1, "/whisper zed hello");
   assertEquals(outbox.texts(1), ["User 'zed' not found."]);
-  room.say(1, "/whisper bob");
-  room.say(1, "/whisper");
+  handleLine(room, 1, "/whisper bob");
+  handleLine(room, 1, "/whisper");
   assertEquals(outbox.texts(1), [
     "Usage: /whisper <nick> <message>",
     "Usage: /whisper <nick> <message>",
@@ -53,11 +54,11 @@ Deno.test("/whisper to an unknown nick or without a message gets an error only t
 
 Deno.test("/kick: only the owner, never oneself, and the target is told and closed", () => {
   const { room, outbox } = setup("alice", "bob", "carol");
-  room.say(2, "/kick carol");
+  handleLine(room, 2, "/kick carol");
   assertEquals(outbox.texts(2), ["Only the room owner can kick members."]);
-  room.say(1, "/kick alice");
-  room.say(1, "/kick zed");
-  room.say(1, "/kick");
+  handleLine(room, 1, "/kick alice");
+  handleLine(room, 1, "/kick zed");
+  handleLine(room, 1, "/kick");
   assertEquals(outbox.texts(1), [
     "You cannot kick yourself.",
     "User 'zed' not found.",
@@ -65,10 +66,10 @@ Deno.test("/kick: only the owner, never oneself, and the target is told and clos
   ]);
   assertEquals(outbox.texts(3), []);
 
-  room.say(1, "/kick Carol");
+  handleLine(room, 1, "/kick Carol");
   assertEquals(outbox.texts(3), ["You have been kicked from the chat."]);
   assert(outbox.closed.has(3));
-  equal(room.member(3), undefined);
+  assertEquals(room.member(3), undefined);
   assertEquals(outbox.texts(1), ["* carol was kicked from the chat by alice."]);
   assertEquals(outbox.texts(2), ["* carol was kicked from the chat by alice."]);
   // The name is free again.
@@ -77,7 +78,7 @@ Deno.test("/kick: only the owner, never oneself, and the target is told and clos
 
 Deno.test("/schedule HH:MM picks the next occurrence, confirms, and fires on tick", () => {
   const { room, outbox, clock } = setup("alice", "bob");
-  room.say(1, "/schedule 10:45 stand-up in the big room");
+  handleLine(room, 1, "/schedule 10:45 stand-up in the big room");
   const [ok] = outbox.take(1);
   const due = new Date(2026, 0, 15, 10, 45).getTime();
   assertEquals(ok, {
@@ -87,11 +88,11 @@ Deno.test("/schedule HH:MM picks the next occurrence, confirms, and fires on tic
     due,
     text: "stand-up in the big room",
   });
-  equal(eventText(ok), "Scheduled #1 for 10:45: stand-up in the big room");
+  assertEquals(eventText(ok), "Scheduled #1 for 10:45: stand-up in the big room");
   // A time already past today means tomorrow.
-  room.say(2, "/schedule 9:00 breakfast");
+  handleLine(room, 2, "/schedule 9:00 breakfast");
   const [tomorrow] = outbox.take(2);
-  equal((tomorrow as { due: number }).due, new Date(2026, 0, 16, 9, 0).getTime());
+  assertEquals((tomorrow as { due: number }).due, new Date(2026, 0, 16, 9, 0).getTime());
 
   clock.time = due - 1;
   room.tick();
@@ -102,53 +103,53 @@ Deno.test("/schedule HH:MM picks the next occurrence, confirms, and fires on tic
   assertEquals(outbox.texts(1), ["[Scheduled by alice] stand-up in the big room"]);
   room.tick();
   assertEquals(outbox.texts(1), []);
-  equal(room.pendingSchedules.length, 1);
+  assertEquals(room.pendingSchedules.length, 1);
 });
 
 Deno.test("/schedule with a bad time or no message answers with the usage line", () => {
   const { room, outbox } = setup("alice");
   const line = "Usage: /schedule <HH:MM|+10m|+2h> <message>";
   for (const bad of ["25:00", "10:61", "noon", "10h30"]) {
-    room.say(1, `/schedule ${bad} hello`);
+    handleLine(room, 1, `/schedule ${bad} hello`);
     assertEquals(outbox.texts(1), [`Invalid time "${bad}". ${line}`]);
   }
-  room.say(1, "/schedule 10:45");
-  room.say(1, "/schedule");
+  handleLine(room, 1, "/schedule 10:45");
+  handleLine(room, 1, "/schedule");
   assertEquals(outbox.texts(1), [line, line]);
-  equal(room.pendingSchedules.length, 0);
+  assertEquals(room.pendingSchedules.length, 0);
 });
 
 Deno.test("/user lists members in order of arrival with the owner marked", () => {
   const { room, outbox } = setup("a", "b", "김철수");
-  room.say(2, "/user");
+  handleLine(room, 2, "/user");
   assertEquals(outbox.texts(2), ["Users in chat: a (owner), b, 김철수"]);
 });
 
 Deno.test("/rename announces the change to everyone; whisper and kick then use the new name", () => {
   const { room, outbox } = setup("alice", "bob", "carol");
-  room.say(2, "/rename robert");
+  handleLine(room, 2, "/rename robert");
   for (const id of [1, 2, 3]) {
     assertEquals(outbox.texts(id), ['User "bob" has changed their nickname to "robert".']);
   }
-  room.say(3, "/whisper robert psst");
+  handleLine(room, 3, "/whisper robert psst");
   assertEquals(outbox.texts(2), ["[Whisper from carol] psst"]);
-  room.say(3, "/whisper bob psst");
+  handleLine(room, 3, "/whisper bob psst");
   assertEquals(outbox.texts(3).at(-1), "User 'bob' not found.");
   // The old name is free; the new one is taken.
   assert(room.join(4, "bob"));
   outbox.take(2);
-  room.say(1, "/kick robert");
+  handleLine(room, 1, "/kick robert");
   assertEquals(outbox.texts(2), ["You have been kicked from the chat."]);
 });
 
 Deno.test("/rename to a taken or invalid name is refused to the sender only", () => {
   const { room, outbox } = setup("alice", "bob");
-  room.say(2, "/rename ALICE");
-  room.say(2, "/rename ａｌｉｃｅ");
-  room.say(2, "/rename two words");
-  room.say(2, "/rename /slash");
-  room.say(2, "/rename bob");
-  room.say(2, "/rename");
+  handleLine(room, 2, "/rename ALICE");
+  handleLine(room, 2, "/rename ａｌｉｃｅ");
+  handleLine(room, 2, "/rename two words");
+  handleLine(room, 2, "/rename /slash");
+  handleLine(room, 2, "/rename bob");
+  handleLine(room, 2, "/rename");
   assertEquals(outbox.texts(2), [
     'Nickname "ALICE" is already taken.',
     'Nickname "ａｌｉｃｅ" is already taken.',
@@ -159,13 +160,13 @@ Deno.test("/rename to a taken or invalid name is refused to the sender only", ()
   ]);
   assertEquals(outbox.texts(1), []);
   // Changing only the case of one's own name is allowed.
-  room.say(2, "/rename Bob");
+  handleLine(room, 2, "/rename Bob");
   assertEquals(outbox.texts(1), ['User "bob" has changed their nickname to "Bob".']);
 });
 
 Deno.test("/help lists every command of the table with its usage and help", () => {
   const { room, outbox } = setup("alice");
-  room.say(1, "/HELP");
+  handleLine(room, 1, "/HELP");
   const expected = [
     "Commands:",
     ...COMMANDS.map((c) => `  ${usage(c).slice("Usage: ".length)} - ${c.help}`),
@@ -178,17 +179,17 @@ Deno.test("/help lists every command of the table with its usage and help", () =
 
 Deno.test("/quit says goodbye, closes the connection and announces the leave", () => {
   const { room, outbox } = setup("alice", "bob");
-  room.say(2, "/quit");
+  handleLine(room, 2, "/quit");
   assertEquals(outbox.texts(2), ["Goodbye!"]);
   assert(outbox.closed.has(2));
-  equal(room.size, 1);
+  assertEquals(room.size, 1);
   assertEquals(outbox.texts(1), ["* bob left the chat (quit)."]);
 });
 
 Deno.test("an unknown command points to /help and is not broadcast", () => {
   const { room, outbox } = setup("alice", "bob");
-  room.say(1, "/dance wildly");
-  room.say(1, "/");
+  handleLine(room, 1, "/dance wildly");
+  handleLine(room, 1, "/");
   assertEquals(outbox.texts(1), [
     'Unknown command "/dance". Type /help for the list of commands.',
     'Unknown command "/". Type /help for the list of commands.',
@@ -205,18 +206,18 @@ Deno.test("ownership passes to the longest-present member and is announced", () 
     "* a left the chat (quit).",
     "* c is now the room owner.",
   ]);
-  equal(room.owner?.nick, "c");
+  assertEquals(room.owner?.nick, "c");
   assert(room.join(7, "d"));
   assert(room.join(5, "e"));
   room.drop(3);
-  equal(room.owner?.nick, "d", "arrival order, not connection id, decides");
+  assertEquals(room.owner?.nick, "d", "arrival order, not connection id, decides");
   assertEquals(outbox.texts(5).at(-1), "* d is now the room owner.");
   room.leave(7, "quit");
   room.leave(5, "quit");
-  equal(room.owner === null, true);
+  assertEquals(room.owner === null, true);
   // The first to arrive in an empty room owns it.
   assert(room.join(9, "f"));
-  equal(room.owner?.nick, "f");
+  assertEquals(room.owner?.nick, "f");
   assertEquals(
     outbox.texts(9)[0],
     "Welcome, f! You are the room owner. Type /help for commands.",
@@ -226,7 +227,7 @@ Deno.test("ownership passes to the longest-present member and is announced", () 
 Deno.test("nicknames: NFKC case-insensitive uniqueness, Korean allowed, 1-32 characters", () => {
   const { room, outbox } = setup("Alice");
   for (const [id, nick] of [[2, "alice"], [3, "ａｌｉｃｅ"], [4, "ALICE"]] as const) {
-    equal(room.join(id, nick), false, nick);
+    assertEquals(room.join(id, nick), false, nick);
     assertEquals(outbox.texts(id), [
       `Nickname "${nick}" is already taken. Please choose another nickname:`,
     ]);
@@ -246,18 +247,18 @@ Deno.test("nicknames: NFKC case-insensitive uniqueness, Korean allowed, 1-32 cha
     ["star*", 'Nickname "star*" may only contain letters, digits, "_", "-" and ".".'],
   ];
   for (const [nick, reason] of refused) {
-    equal(room.join(8, nick), false, JSON.stringify(nick));
+    assertEquals(room.join(8, nick), false, JSON.stringify(nick));
     assertEquals(outbox.texts(8), [`${reason} Please choose another nickname:`]);
   }
   // 32 characters are counted as code points, not UTF-16 units.
   assert(room.join(9, "가".repeat(32)));
-  equal(room.join(10, "가".repeat(33)), false);
+  assertEquals(room.join(10, "가".repeat(33)), false);
 });
 
 Deno.test("messages are sanitized before anyone sees them; empty lines are ignored", () => {
   const { room, outbox } = setup("alice", "bob");
-  room.say(1, "hi\x1b[31m there\t\u202eyou\x00");
-  room.say(1, "   ");
-  room.say(1, "\x1b[0m");
+  handleLine(room, 1, "hi\x1b[31m there\t\u202eyou\x00");
+  handleLine(room, 1, "   ");
+  handleLine(room, 1, "\x1b[0m");
   assertEquals(outbox.texts(2), ["alice: hi there you"]);
 });

@@ -1,4 +1,6 @@
-import { deepEqual as assertEquals, equal, match, ok } from "node:assert/strict";
+import { assert, assertEquals, assertMatch } from "./support/assert.ts";
+import { handleLine } from "../server/commands.ts";
+import { eventText } from "../protocol/plain.ts";
 import type { ServerEvent } from "../protocol/events.ts";
 import { MemoryStore } from "../server/memory_store.ts";
 import { Room } from "../server/room.ts";
@@ -37,8 +39,8 @@ Deno.test("/schedule +10m and +2h confirm privately and fire for everyone when d
   room.join(2, "bob");
   outbox.take(1);
   outbox.take(2);
-  room.say(1, "/schedule +10m stand-up now");
-  room.say(1, "/schedule +2h lunch");
+  handleLine(room, 1, "/schedule +10m stand-up now");
+  handleLine(room, 1, "/schedule +2h lunch");
   assertEquals(
     outbox.take(1).map((e) => e.type === "schedule_ok" ? [e.id, e.due, e.text] : e.type),
     [[1, START + 10 * MINUTE, "stand-up now"], [2, START + 120 * MINUTE, "lunch"]],
@@ -51,37 +53,40 @@ Deno.test("/schedule +10m and +2h confirm privately and fire for everyone when d
   advance(1);
   room.tick();
   const fired = only(outbox.take(2), "scheduled");
-  equal(fired.length, 1);
-  equal(fired[0].from, "ana");
-  equal(fired[0].text, "stand-up now");
-  equal(fired[0].late, undefined);
-  equal(only(outbox.take(1), "scheduled").length, 1);
-  equal(room.pendingSchedules.length, 1);
+  assertEquals(fired.length, 1);
+  assertEquals(fired[0].from, "ana");
+  assertEquals(fired[0].text, "stand-up now");
+  assertEquals(fired[0].late, undefined);
+  assertEquals(only(outbox.take(1), "scheduled").length, 1);
+  assertEquals(room.pendingSchedules.length, 1);
 });
 
 Deno.test("/schedule refuses a bad time with the usage line", () => {
   const { room, outbox } = setup();
   room.join(1, "ana");
   outbox.take(1);
-  room.say(1, "/schedule +0m nothing");
-  room.say(1, "/schedule soon hello");
-  room.say(1, "/schedule +10m");
+  handleLine(room, 1, "/schedule +0m nothing");
+  handleLine(room, 1, "/schedule soon hello");
+  handleLine(room, 1, "/schedule +10m");
   const errors = only(outbox.take(1), "error").map((e) => e.text);
-  match(errors[0], /^Invalid time "\+0m"\. Usage: \/schedule <HH:MM\|\+10m\|\+2h> <message>$/);
-  match(errors[1], /^Invalid time "soon"/);
-  equal(errors[2], "Usage: /schedule <HH:MM|+10m|+2h> <message>");
-  equal(room.pendingSchedules.length, 0);
+  assertMatch(
+    errors[0],
+    /^Invalid time "\+0m"\. Usage: \/schedule <HH:MM\|\+10m\|\+2h> <message>$/,
+  );
+  assertMatch(errors[1], /^Invalid time "soon"/);
+  assertEquals(errors[2], "Usage: /schedule <HH:MM|+10m|+2h> <message>");
+  assertEquals(room.pendingSchedules.length, 0);
 });
 
 Deno.test("/schedules lists only your own pending messages", () => {
   const { room, outbox } = setup();
   room.join(1, "ana");
   room.join(2, "bob");
-  room.say(1, "/schedule +10m a1");
-  room.say(2, "/schedule +5m b1");
-  room.say(1, "/schedule +1h a2");
+  handleLine(room, 1, "/schedule +10m a1");
+  handleLine(room, 2, "/schedule +5m b1");
+  handleLine(room, 1, "/schedule +1h a2");
   outbox.take(1);
-  room.say(1, "/schedules");
+  handleLine(room, 1, "/schedules");
   const [listing] = only(outbox.take(1), "schedules");
   assertEquals(listing.items, [
     { id: 1, due: START + 10 * MINUTE, from: "ana", text: "a1" },
@@ -94,24 +99,31 @@ Deno.test("/unschedule cancels your own; the owner may cancel anyone's; others m
   room.join(1, "ana"); // owner
   room.join(2, "bob");
   room.join(3, "cy");
-  room.say(2, "/schedule +10m from bob");
-  room.say(2, "/schedule +20m bob again");
-  room.say(3, "/unschedule 1");
-  match(only(outbox.take(3), "error")[0].text, /^Scheduled message #1 is not yours to cancel\.$/);
-  room.say(2, "/unschedule #2");
-  match(
-    only(outbox.take(2), "notice").at(-1)!.text,
-    /^Cancelled scheduled message #2 for \d\d:\d\d\.$/,
+  handleLine(room, 2, "/schedule +10m from bob");
+  handleLine(room, 2, "/schedule +20m bob again");
+  handleLine(room, 3, "/unschedule 1");
+  assertMatch(
+    only(outbox.take(3), "error")[0].text,
+    /^Scheduled message #1 is not yours to cancel\.$/,
   );
-  room.say(1, "/unschedule 1");
-  match(only(outbox.take(1), "notice").at(-1)!.text, /^Cancelled scheduled message #1/);
-  room.say(1, "/unschedule 1");
-  equal(only(outbox.take(1), "error")[0].text, "No pending scheduled message #1.");
-  room.say(1, "/unschedule x");
-  equal(only(outbox.take(1), "error")[0].text, "Usage: /unschedule <id>");
+  handleLine(room, 2, "/unschedule #2");
+  const [cancelled] = only(outbox.take(2), "unscheduled");
+  // The confirmation carries the instant; each viewer shows it in its own zone.
+  assertEquals([cancelled.id, cancelled.due, cancelled.text], [
+    2,
+    START + 20 * MINUTE,
+    "bob again",
+  ]);
+  assertMatch(eventText(cancelled), /^Cancelled scheduled message #2 for \d\d:\d\d\.$/);
+  handleLine(room, 1, "/unschedule 1");
+  assertEquals(only(outbox.take(1), "unscheduled")[0].id, 1);
+  handleLine(room, 1, "/unschedule 1");
+  assertEquals(only(outbox.take(1), "error")[0].text, "No pending scheduled message #1.");
+  handleLine(room, 1, "/unschedule x");
+  assertEquals(only(outbox.take(1), "error")[0].text, "Usage: /unschedule <id>");
   advance(30 * MINUTE);
   room.tick();
-  equal(only(outbox.take(3), "scheduled").length, 0);
+  assertEquals(only(outbox.take(3), "scheduled").length, 0);
 });
 
 Deno.test("schedules survive a restart on SqliteStore and fire on time", async () => {
@@ -119,23 +131,23 @@ Deno.test("schedules survive a restart on SqliteStore and fire on time", async (
   const path = `${dir.path}/chat.db`;
   const first = setup(new SqliteStore(path));
   first.room.join(1, "ana");
-  first.room.say(1, "/schedule +10m survives");
-  first.room.say(1, "/schedule +20m cancelled");
-  first.room.say(1, "/unschedule 2");
+  handleLine(first.room, 1, "/schedule +10m survives");
+  handleLine(first.room, 1, "/schedule +20m cancelled");
+  handleLine(first.room, 1, "/unschedule 2");
   first.store.close();
 
   const second = setup(new SqliteStore(path), START + 5 * MINUTE);
   try {
     assertEquals(second.room.pendingSchedules.map((s) => [s.id, s.text]), [[1, "survives"]]);
     second.room.join(1, "ana");
-    second.room.say(1, "/schedule +1h new id");
+    handleLine(second.room, 1, "/schedule +1h new id");
     const [ok3] = only(second.outbox.take(1), "schedule_ok");
-    equal(ok3.id, 3, "ids are never reused, even after a cancel and a restart");
+    assertEquals(ok3.id, 3, "ids are never reused, even after a cancel and a restart");
     second.advance(5 * MINUTE);
     second.room.tick();
     const [fired] = only(second.outbox.take(1), "scheduled");
-    equal(fired.text, "survives");
-    equal(fired.late, undefined);
+    assertEquals(fired.text, "survives");
+    assertEquals(fired.late, undefined);
   } finally {
     second.store.close();
   }
@@ -146,9 +158,9 @@ Deno.test("a schedule due while the room was down goes out on start marked late,
   const path = `${dir.path}/chat.db`;
   const first = setup(new SqliteStore(path));
   first.room.join(1, "ana");
-  first.room.say(1, "/schedule +10m slightly late");
-  first.room.say(1, "/schedule +2m very late");
-  first.room.say(1, "/schedule +3h still ahead");
+  handleLine(first.room, 1, "/schedule +10m slightly late");
+  handleLine(first.room, 1, "/schedule +2m very late");
+  handleLine(first.room, 1, "/schedule +3h still ahead");
   first.store.close();
 
   // Down from START until 10m30s later: #1 is only 30 s late but still
@@ -172,29 +184,100 @@ Deno.test("a schedule over an hour late is dropped and its author told on the ne
   const path = `${dir.path}/chat.db`;
   const first = setup(new SqliteStore(path));
   first.room.join(1, "ana");
-  first.room.say(1, "/schedule +2m too old");
+  handleLine(first.room, 1, "/schedule +2m too old");
   first.store.close();
 
   const second = setup(new SqliteStore(path), START + 2 * MINUTE + 61 * MINUTE);
-  equal(second.room.pendingSchedules.length, 0);
+  assertEquals(second.room.pendingSchedules.length, 0);
   second.room.join(2, "bob");
-  equal(only(second.outbox.take(2), "scheduled").length, 0);
+  assertEquals(only(second.outbox.take(2), "scheduled").length, 0);
   second.store.close();
 
   const third = setup(new SqliteStore(path), START + 3 * 60 * MINUTE);
   try {
     third.room.join(1, "ana");
-    const notices = only(third.outbox.take(1), "notice").map((e) => e.text);
-    equal(notices.length, 1);
-    match(
+    const notices = only(third.outbox.take(1), "schedule_dropped").map((e) => eventText(e));
+    assertEquals(notices.length, 1);
+    assertMatch(
       notices[0],
       /^Your scheduled message #1 for \d\d:\d\d was not sent: the server was down/,
     );
-    ok(notices[0].endsWith("Text: too old"));
+    assert(notices[0].endsWith("Text: too old"));
     third.room.leave(1, "quit");
     third.room.join(1, "ana");
-    equal(only(third.outbox.take(1), "notice").length, 0, "a note is shown once");
+    assertEquals(only(third.outbox.take(1), "schedule_dropped").length, 0, "a note is shown once");
   } finally {
     third.store.close();
   }
+});
+
+Deno.test("a member may have 20 pending schedules; the 21st is refused with the limit named", () => {
+  const { room, outbox } = setup();
+  room.join(1, "ana");
+  outbox.take(1);
+  for (let i = 1; i <= 20; i++) handleLine(room, 1, `/schedule +${i}m note ${i}`);
+  assertEquals(only(outbox.take(1), "schedule_ok").length, 20);
+  handleLine(room, 1, "/schedule +30m one too many");
+  assertEquals(only(outbox.take(1), "error").map((e) => e.text), [
+    "You already have 20 pending scheduled messages; /unschedule one first.",
+  ]);
+  assertEquals(room.pendingSchedules.length, 20);
+  // Another member has a cap of their own.
+  room.join(2, "bob");
+  handleLine(room, 2, "/schedule +30m mine");
+  assertEquals(only(outbox.take(2), "schedule_ok").length, 1);
+});
+
+Deno.test("a schedule that fires more than a minute after its time is marked (sent late)", () => {
+  const { room, outbox, advance } = setup();
+  room.join(1, "ana");
+  handleLine(room, 1, "/schedule +1m on time");
+  handleLine(room, 1, "/schedule +2m held up");
+  outbox.take(1);
+  advance(MINUTE);
+  room.tick();
+  const [onTime] = only(outbox.take(1), "scheduled");
+  assertEquals(onTime.late, undefined);
+  // The room's clock jumps (a suspended VM): the second one is now 3 minutes late.
+  advance(4 * MINUTE);
+  room.tick();
+  const [late] = only(outbox.take(1), "scheduled");
+  assertEquals(late.late, true);
+  assertEquals(eventText(late), "[Scheduled by ana] held up (sent late)");
+});
+
+Deno.test("/rename carries the member's pending schedules to the new name", () => {
+  const { room, outbox, advance } = setup();
+  room.join(1, "Ana");
+  room.join(2, "bob");
+  handleLine(room, 1, "/schedule +10m from ana");
+  handleLine(room, 1, "/rename anna");
+  outbox.take(1);
+  handleLine(room, 1, "/schedules");
+  const [listing] = only(outbox.take(1), "schedules");
+  assertEquals(listing.items.map((item) => [item.id, item.from, item.text]), [
+    [1, "anna", "from ana"],
+  ]);
+  handleLine(room, 1, "/unschedule 1");
+  assertEquals(only(outbox.take(1), "unscheduled")[0].id, 1);
+  handleLine(room, 1, "/schedule +10m second");
+  advance(10 * MINUTE);
+  room.tick();
+  assertEquals(only(outbox.take(2), "scheduled").map((e) => [e.from, e.text]), [
+    ["anna", "second"],
+  ]);
+});
+
+Deno.test("a due schedule is sent even when its author has left the room", () => {
+  const { room, outbox, advance } = setup();
+  room.join(1, "ana");
+  room.join(2, "bob");
+  handleLine(room, 1, "/schedule +5m while I am out");
+  room.leave(1, "quit");
+  outbox.take(2);
+  advance(5 * MINUTE);
+  room.tick();
+  assertEquals(only(outbox.take(2), "scheduled").map((e) => [e.from, e.text]), [
+    ["ana", "while I am out"],
+  ]);
 });

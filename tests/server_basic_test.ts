@@ -1,4 +1,4 @@
-import { equal as assertEquals, match as assertMatch } from "node:assert/strict";
+import { assertEquals, assertMatch } from "./support/assert.ts";
 import { joinPlain, LineClient, startServer } from "./support/test_server.ts";
 
 Deno.test("a plain client registers, chats and sees its own message", async () => {
@@ -55,4 +55,55 @@ Deno.test("private lines arrive in order with the broadcasts around them", async
       "alice: third",
     ].join("|"),
   );
+});
+
+Deno.test("/kick closes the kicked member's connection after telling them", async () => {
+  await using server = startServer();
+  const port = server.address.port;
+  await using alice = await joinPlain(port, "alice");
+  await using bob = await joinPlain(port, "bob");
+  await alice.send("/kick bob");
+  assertEquals(
+    (await bob.waitFor("kicked")).replace(/^\[\d\d:\d\d\] /, ""),
+    "You have been kicked from the chat.",
+  );
+  await bob.waitForClose();
+  await alice.waitFor("* bob was kicked from the chat by alice.");
+});
+
+Deno.test("a plain newcomer sees earlier messages marked (history), then its own welcome line", async () => {
+  await using server = startServer({ historySize: 2 });
+  const port = server.address.port;
+  await using alice = await joinPlain(port, "alice");
+  for (const text of ["one", "two", "three"]) await alice.send(text);
+  await alice.waitFor("alice: three");
+  await using bob = await LineClient.connect(port);
+  await bob.waitFor("Enter your nickname");
+  await bob.send("bob");
+  const lines: string[] = [];
+  while (!lines.at(-1)?.includes("* bob joined the chat.")) {
+    lines.push((await bob.readLine()).replace(/^\[\d\d:\d\d\] /, ""));
+  }
+  assertEquals(
+    lines.join("|"),
+    [
+      "Welcome, bob! Type /help for commands.",
+      "(history) alice: two",
+      "(history) alice: three",
+      "* bob joined the chat.",
+    ].join("|"),
+  );
+});
+
+Deno.test("a last line without a newline still counts when the client closes its side", async () => {
+  await using server = startServer();
+  const port = server.address.port;
+  await using alice = await joinPlain(port, "alice");
+  await using bob = await LineClient.connect(port);
+  // As `printf 'bob\nhello\nlast' | nc -N host port` sends it.
+  await bob.write("bob\nhello\nlast");
+  await bob.conn.closeWrite();
+  await alice.waitFor("bob: hello");
+  await alice.waitFor("bob: last");
+  await alice.waitFor("* bob left the chat (disconnected).");
 });

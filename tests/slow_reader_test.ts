@@ -2,7 +2,7 @@
  * A member who never reads: everyone else keeps chatting without delay, and
  * once its bounded outbox fills the server disconnects it with a reason.
  */
-import { equal, ok as assert } from "node:assert/strict";
+import { assert, assertEquals } from "./support/assert.ts";
 import type { ChatServerOptions } from "../server/chat_server.ts";
 import { joinPlain, type LineClient, startServer } from "./support/test_server.ts";
 
@@ -49,7 +49,7 @@ Deno.test("a member that never reads is disconnected as too slow while 40 others
         const line = await observer.readLine(5000);
         if (line.includes(`: r${round} t`)) seen++;
         if (line.includes("* slow left the chat")) {
-          equal(
+          assertEquals(
             line.replace(/^\[\d\d:\d\d\] /, ""),
             `* slow left the chat (Too slow: more than ${OUTBOX_BYTES} bytes of messages were waiting for you.).`,
           );
@@ -62,9 +62,9 @@ Deno.test("a member that never reads is disconnected as too slow while 40 others
     }
     assert(slowLeftAt !== -1, `the non-reader was never disconnected in ${MAX_ROUNDS} rounds`);
     assert(slowestRoundMs < 5000, `a round took ${slowestRoundMs} ms`);
-    equal(disconnects.length, 1);
-    equal(disconnects[0].nick, "slow");
-    equal(server.room.size, TALKERS);
+    assertEquals(disconnects.length, 1);
+    assertEquals(disconnects[0].nick, "slow");
+    assertEquals(server.room.size, TALKERS);
     // Its socket is closed: reading drains what the kernel held, then ends.
     const buffer = new Uint8Array(64 * 1024);
     const deadline = Date.now() + 5000;
@@ -97,9 +97,49 @@ Deno.test("a burst bigger than --outbox-bytes does not drop members who read", a
       }
       for (const talker of talkers.slice(1)) await talker.collect(0);
     }
-    equal(disconnects.length, 0, JSON.stringify(disconnects));
-    equal(server.room.size, TALKERS);
+    assertEquals(disconnects.length, 0, JSON.stringify(disconnects));
+    assertEquals(server.room.size, TALKERS);
   } finally {
     await Promise.all(talkers.map((talker) => talker.close()));
+  }
+});
+
+Deno.test("a non-reader whose queue stays under 4x the limit is dropped once its socket makes no progress", async () => {
+  const disconnects: Record<string, unknown>[] = [];
+  await using server = startServer({ ...outboxLimitedOptions(disconnects), stallMs: 300 });
+  const port = server.address.port;
+  await using talker = await joinPlain(port, "talker");
+  const slow = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    await slow.write(new TextEncoder().encode("slow\n"));
+    await talker.waitFor("* slow joined the chat.");
+    const slowId = server.room.findByNick("slow")!.id;
+    const padding = "z".repeat(3000);
+    // Fill the kernel's buffers, then the server's queue, just past the limit.
+    let sent = 0;
+    for (; sent < 10_000 && server.queuedBytes(slowId) <= OUTBOX_BYTES; sent++) {
+      await talker.send(`fill ${sent} ${padding}`);
+      await talker.waitFor(`: fill ${sent} `);
+    }
+    assert(
+      server.queuedBytes(slowId) > OUTBOX_BYTES,
+      `queue never passed the limit in ${sent} lines`,
+    );
+    // Keep the queue growing slowly, far below 4x the limit, until the stall rule drops it.
+    let dropped = false;
+    for (let i = 0; i < 20 && !dropped; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert(
+        server.queuedBytes(slowId) < 4 * OUTBOX_BYTES || server.room.member(slowId) === undefined,
+      );
+      await talker.send(`tick ${i}`);
+      const line = await talker.waitFor(new RegExp(`: tick ${i}$|\\* slow left the chat`));
+      dropped = line.includes("* slow left the chat");
+    }
+    assert(dropped, "the non-reader was never dropped while its queue stayed under 4x the limit");
+    assertEquals(disconnects.length, 1);
+    assertEquals(disconnects[0].nick, "slow");
+  } finally {
+    slow.close();
   }
 });

@@ -1,19 +1,19 @@
-import { deepEqual as assertEquals, equal, match, ok, throws } from "node:assert/strict";
+import { assert, assertEquals, assertMatch, assertThrows } from "./support/assert.ts";
 import { DatabaseSync } from "node:sqlite";
-import type { ConversationEvent } from "../protocol/events.ts";
+import type { ConversationEvent, PrivateEvent } from "../protocol/events.ts";
 import { defaultDataPath, parentDir } from "../server/data_dir.ts";
 import { MemoryStore } from "../server/memory_store.ts";
 import { openStore } from "../server/open_store.ts";
 import { Room } from "../server/room.ts";
-import {
-  SCHEMA_V1,
-  SCHEMA_VERSION,
-  SqliteStore,
-  StoreOpenError,
-  userVersion,
-} from "../server/sqlite_store.ts";
+import { handleLine } from "../server/commands.ts";
+import { SCHEMA_V1, SCHEMA_VERSION, SqliteStore, userVersion } from "../server/sqlite_store.ts";
+import { StoreOpenError } from "../server/store.ts";
 import { RecordingOutbox } from "./support/recording_outbox.ts";
 import { tempDir } from "./support/temp_dir.ts";
+
+function note(text: string): PrivateEvent {
+  return { type: "notice", at: 5, text };
+}
 
 function message(seq: number, text: string, from = "ana"): ConversationEvent {
   return { type: "message", seq, at: 1_000 + seq, from, text };
@@ -23,7 +23,7 @@ Deno.test("SqliteStore keeps events, history and lastSeq across a reopen", async
   await using dir = await tempDir("chat_store_");
   const path = `${dir.path}/chat.db`;
   const store = new SqliteStore(path);
-  equal(store.lastSeq(), 0);
+  assertEquals(store.lastSeq(), 0);
   assertEquals(store.recentMessages(10), []);
   store.appendEvent({ type: "join", seq: 1, at: 1, nick: "ana" });
   store.appendEvent(message(2, "one"));
@@ -34,7 +34,7 @@ Deno.test("SqliteStore keeps events, history and lastSeq across a reopen", async
 
   const reopened = new SqliteStore(path);
   try {
-    equal(reopened.lastSeq(), 5);
+    assertEquals(reopened.lastSeq(), 5);
     assertEquals(reopened.recentMessages(10).map((e) => e.seq), [2, 3, 5]);
     assertEquals(reopened.recentMessages(2).map((e) => e.seq), [3, 5]);
     assertEquals(reopened.recentMessages(0), []);
@@ -61,7 +61,7 @@ Deno.test("SqliteStore prunes old events and says when a resume reaches past the
   const store = new SqliteStore(`${dir.path}/chat.db`, { keepEvents: 500 });
   try {
     for (let seq = 1; seq <= 2000; seq++) store.appendEvent(message(seq, `m${seq}`));
-    equal(store.eventsAfter(100), null);
+    assertEquals(store.eventsAfter(100), null);
     assertEquals(store.eventsAfter(1990)?.map((e) => e.seq), [
       1991,
       1992,
@@ -74,7 +74,7 @@ Deno.test("SqliteStore prunes old events and says when a resume reaches past the
       1999,
       2000,
     ]);
-    equal(store.lastSeq(), 2000);
+    assertEquals(store.lastSeq(), 2000);
   } finally {
     store.close();
   }
@@ -84,7 +84,7 @@ Deno.test("SqliteStore keeps schedules and never reuses a schedule id", async ()
   await using dir = await tempDir("chat_store_");
   const path = `${dir.path}/chat.db`;
   const store = new SqliteStore(path);
-  equal(store.lastScheduleId(), 0);
+  assertEquals(store.lastScheduleId(), 0);
   store.saveSchedule({ id: 1, due: 500, author: "Ana", authorKey: "ana", text: "later" });
   store.saveSchedule({ id: 2, due: 100, author: "Bo", authorKey: "bo", text: "sooner" });
   store.saveSchedule({ id: 2, due: 100, author: "Bob", authorKey: "bob", text: "sooner" });
@@ -98,7 +98,7 @@ Deno.test("SqliteStore keeps schedules and never reuses a schedule id", async ()
     ]);
     reopened.deleteSchedule(2);
     assertEquals(reopened.loadSchedules(), []);
-    equal(reopened.lastScheduleId(), 2);
+    assertEquals(reopened.lastScheduleId(), 2);
   } finally {
     reopened.close();
   }
@@ -108,15 +108,18 @@ Deno.test("SqliteStore keeps notes until they are taken, across a reopen", async
   await using dir = await tempDir("chat_store_");
   const path = `${dir.path}/chat.db`;
   const store = new SqliteStore(path);
-  store.addNote("ana", "first");
-  store.addNote("bob", "other");
-  store.addNote("ana", "second");
+  store.addNote("ana", note("first"));
+  store.addNote("bob", note("other"));
+  store.addNote("ana", { type: "schedule_dropped", at: 5, id: 2, due: 4, text: "second" });
   store.close();
   const reopened = new SqliteStore(path);
   try {
-    assertEquals(reopened.takeNotes("ana"), ["first", "second"]);
+    assertEquals(reopened.takeNotes("ana"), [
+      note("first"),
+      { type: "schedule_dropped", at: 5, id: 2, due: 4, text: "second" },
+    ]);
     assertEquals(reopened.takeNotes("ana"), []);
-    assertEquals(reopened.takeNotes("bob"), ["other"]);
+    assertEquals(reopened.takeNotes("bob"), [note("other")]);
   } finally {
     reopened.close();
   }
@@ -136,24 +139,24 @@ Deno.test("SqliteStore migrates a version-1 file forward and keeps its data", as
 
   const store = new SqliteStore(path);
   try {
-    equal(store.lastSeq(), 7);
+    assertEquals(store.lastSeq(), 7);
     assertEquals(store.recentMessages(5), [message(7, "from v1")]);
     assertEquals(store.loadSchedules(), [
       { id: 3, due: 9_000, author: "Ana", authorKey: "ana", text: "hi" },
     ]);
-    equal(store.lastScheduleId(), 4);
-    store.addNote("ana", "notes work after the migration");
-    assertEquals(store.takeNotes("ana"), ["notes work after the migration"]);
+    assertEquals(store.lastScheduleId(), 4);
+    store.addNote("ana", note("notes work after the migration"));
+    assertEquals(store.takeNotes("ana"), [note("notes work after the migration")]);
   } finally {
     store.close();
   }
   const check = new DatabaseSync(path);
   try {
-    equal(userVersion(check), SCHEMA_VERSION);
-    equal(SCHEMA_VERSION, 2);
+    assertEquals(userVersion(check), SCHEMA_VERSION);
+    assertEquals(SCHEMA_VERSION, 2);
     const indexes = check.prepare("SELECT name FROM sqlite_master WHERE type = 'index'").all()
       .map((row) => row.name);
-    ok(indexes.includes("notes_by_nick"), String(indexes));
+    assert(indexes.includes("notes_by_nick"), String(indexes));
   } finally {
     check.close();
   }
@@ -164,11 +167,11 @@ Deno.test("SqliteStore refuses a file from a newer chat, and a file another serv
   const newer = new DatabaseSync(`${dir.path}/newer.db`);
   newer.exec("PRAGMA user_version = 99");
   newer.close();
-  throws(() => new SqliteStore(`${dir.path}/newer.db`), /schema version 99, newer than/);
+  assertThrows(() => new SqliteStore(`${dir.path}/newer.db`), /schema version 99, newer than/);
 
   const first = new SqliteStore(`${dir.path}/chat.db`);
   try {
-    throws(
+    assertThrows(
       () => new SqliteStore(`${dir.path}/chat.db`),
       (error: Error) => error instanceof StoreOpenError && /in use by another/.test(error.message),
     );
@@ -176,20 +179,21 @@ Deno.test("SqliteStore refuses a file from a newer chat, and a file another serv
     first.close();
   }
   new SqliteStore(`${dir.path}/chat.db`).close();
-  throws(() => new SqliteStore(`${dir.path}/missing/dir/chat.db`), /Cannot open data file/);
+  assertThrows(() => new SqliteStore(`${dir.path}/missing/dir/chat.db`), /Cannot open data file/);
 });
 
 Deno.test("openStore() uses memory with --memory, else a file whose directory it creates", async () => {
   await using dir = await tempDir("chat_store_");
-  const memory = openStore({ memory: true, dataPath: `${dir.path}/unused.db` });
-  ok(memory instanceof MemoryStore);
-  memory.close();
+  const memory = await openStore({ memory: true, dataPath: `${dir.path}/unused.db` });
+  assert(memory.store instanceof MemoryStore);
+  assertEquals(memory.path, null);
+  memory.store.close();
   const path = `${dir.path}/nested/deeper/chat.db`;
-  const file = openStore({ memory: false, dataPath: path });
+  const { store: file, path: opened } = await openStore({ memory: false, dataPath: path });
   try {
-    ok(file instanceof SqliteStore);
-    equal(file.path, path);
-    ok(Deno.statSync(path).isFile);
+    assert(file instanceof SqliteStore);
+    assertEquals(opened, path);
+    assert(Deno.statSync(path).isFile);
   } finally {
     file.close();
   }
@@ -197,29 +201,32 @@ Deno.test("openStore() uses memory with --memory, else a file whose directory it
 
 Deno.test("defaultDataPath() follows XDG_DATA_HOME, then HOME, and LOCALAPPDATA on Windows", () => {
   const env = (vars: Record<string, string>) => (name: string) => vars[name];
-  equal(defaultDataPath(env({ XDG_DATA_HOME: "/x", HOME: "/h" }), "linux"), "/x/chat/chat.db");
-  equal(
+  assertEquals(
+    defaultDataPath(env({ XDG_DATA_HOME: "/x", HOME: "/h" }), "linux"),
+    "/x/chat/chat.db",
+  );
+  assertEquals(
     defaultDataPath(env({ XDG_DATA_HOME: "", HOME: "/h" }), "linux"),
     "/h/.local/share/chat/chat.db",
   );
-  equal(
+  assertEquals(
     defaultDataPath(env({ XDG_DATA_HOME: "rel", HOME: "/h" }), "darwin"),
     "/h/.local/share/chat/chat.db",
   );
-  throws(() => defaultDataPath(env({}), "linux"), /set HOME or use --data/);
-  equal(
+  assertThrows(() => defaultDataPath(env({}), "linux"), /set HOME or use --data/);
+  assertEquals(
     defaultDataPath(env({ LOCALAPPDATA: "C:\\Users\\a\\AppData\\Local" }), "windows"),
     "C:\\Users\\a\\AppData\\Local\\chat\\chat.db",
   );
-  equal(
+  assertEquals(
     defaultDataPath(env({ USERPROFILE: "C:\\Users\\a" }), "windows"),
     "C:\\Users\\a\\AppData\\Local\\chat\\chat.db",
   );
-  equal(parentDir("/a/b/chat.db"), "/a/b");
-  equal(parentDir("chat.db"), ".");
-  equal(parentDir("/chat.db"), "/");
-  equal(parentDir("C:\\chat.db"), "C:\\");
-  equal(parentDir("C:\\x\\chat.db"), "C:\\x");
+  assertEquals(parentDir("/a/b/chat.db"), "/a/b");
+  assertEquals(parentDir("chat.db"), ".");
+  assertEquals(parentDir("/chat.db"), "/");
+  assertEquals(parentDir("C:\\chat.db"), "C:\\");
+  assertEquals(parentDir("C:\\x\\chat.db"), "C:\\x");
 });
 
 Deno.test("a room on SqliteStore replays chat history to a newcomer after a restart, without whispers or joins", async () => {
@@ -230,7 +237,7 @@ Deno.test("a room on SqliteStore replays chat history to a newcomer after a rest
   before.join(1, "ana");
   before.join(2, "bob");
   before.say(1, "one");
-  before.say(1, "/whisper bob secret");
+  handleLine(before, 1, "/whisper bob secret");
   before.say(2, "two");
   before.say(1, "three");
   before.leave(2, "quit");
@@ -240,11 +247,11 @@ Deno.test("a room on SqliteStore replays chat history to a newcomer after a rest
   const reopened = new SqliteStore(path);
   try {
     const room = new Room(outbox, { store: reopened, historySize: 2 });
-    equal(room.lastSeq, 6);
+    assertEquals(room.lastSeq, 6);
     room.join(3, "cy");
     const sent = outbox.sent.get(3)!;
-    equal(sent[0].type, "welcome");
-    equal((sent[0] as { seq: number }).seq, 6);
+    assertEquals(sent[0].type, "welcome");
+    assertEquals((sent[0] as { seq: number }).seq, 6);
     assertEquals(sent.slice(1, 3), [
       {
         type: "message",
@@ -263,8 +270,8 @@ Deno.test("a room on SqliteStore replays chat history to a newcomer after a rest
         history: true,
       },
     ]);
-    match(JSON.stringify(sent[3]), /"type":"join","seq":7/);
-    ok(!JSON.stringify(sent).includes("secret"));
+    assertMatch(JSON.stringify(sent[3]), /"type":"join","seq":7/);
+    assert(!JSON.stringify(sent).includes("secret"));
   } finally {
     reopened.close();
   }

@@ -3,7 +3,7 @@
  * half typed, a message arrives, and the screen must show the message above
  * an intact input line. Skipped where tmux is not installed.
  */
-import { deepEqual as assertEquals, ok } from "node:assert/strict";
+import { assert, assertEquals } from "./support/assert.ts";
 import { joinPlain, startServer } from "./support/test_server.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
@@ -64,7 +64,7 @@ Deno.test({
         (rows) => rows.some((row) => row.includes("bob: hello while you type")),
       );
       assertEquals(rows.at(-1), "민수> half typed 한국어 line");
-      ok(rows.at(-2)!.endsWith("bob: hello while you type"), rows.join("\n"));
+      assert(rows.at(-2)!.endsWith("bob: hello while you type"), rows.join("\n"));
 
       // The typed line is still what gets sent.
       await tmux("-L", socket, "send-keys", "-t", "chat", "Enter");

@@ -1,0 +1,89 @@
+/**
+ * The real `chat serve` process: every flag reaches the running room, a
+ * `--memory` room keeps its history, and the scheduler fires on its own.
+ */
+import { assert, assertEquals } from "./support/assert.ts";
+import { ServeProcess } from "./support/serve_process.ts";
+import { joinPlain, LineClient } from "./support/test_server.ts";
+
+function unstamped(line: string): string {
+  return line.replace(/^\[\d\d:\d\d\] /, "");
+}
+
+Deno.test("chat serve hands every limit flag and --history to the room", async () => {
+  await using server = new ServeProcess([
+    "--memory",
+    "--log-format",
+    "json",
+    "--history",
+    "3",
+    "--max-line-bytes",
+    "100",
+    "--rate",
+    "3",
+    "--burst",
+    "2",
+    "--outbox-bytes",
+    "50000",
+    "--register-timeout",
+    "7",
+    "--max-per-ip",
+    "5",
+    "--max-connections",
+    "50",
+  ]);
+  await server.port;
+  const listening = server.log.split("\n").map((line) => {
+    try {
+      return JSON.parse(line);
+    } catch {
+      return null;
+    }
+  }).find((entry) => entry?.event === "listening");
+  assert(listening, server.log);
+  const { time: _time, level: _level, event: _event, address: _address, ...limits } = listening;
+  assertEquals(limits, {
+    maxLineBytes: 100,
+    rate: 3,
+    burst: 2,
+    outboxBytes: 50000,
+    registerTimeout: 7,
+    maxPerIp: 5,
+    maxConnections: 50,
+    history: 3,
+  });
+});
+
+Deno.test("a --memory room refuses lines over --max-line-bytes and shows newcomers --history messages", async () => {
+  await using server = new ServeProcess(["--memory", "--history", "2", "--max-line-bytes", "100"]);
+  const port = await server.port;
+  await using ana = await joinPlain(port, "ana");
+  await ana.send("x".repeat(101));
+  assertEquals(
+    unstamped(await ana.waitFor("Line too long")),
+    "Line too long (101 bytes; the limit is 100). It was not sent.",
+  );
+  for (const text of ["first", "second", "third"]) await ana.send(text);
+  await ana.waitFor("ana: third");
+  await using bob = await LineClient.connect(port);
+  await bob.send("bob");
+  const seen: string[] = [];
+  while (!seen.at(-1)?.includes("* bob joined the chat.")) {
+    seen.push(unstamped(await bob.readLine()));
+  }
+  assertEquals(seen.filter((line) => line.startsWith("(history)")), [
+    "(history) ana: second",
+    "(history) ana: third",
+  ]);
+});
+
+Deno.test("a running chat serve sends a scheduled message when it falls due", async () => {
+  await using server = new ServeProcess(["--memory"]);
+  const port = await server.port;
+  await using ana = await joinPlain(port, "ana");
+  await using bob = await joinPlain(port, "bob");
+  await ana.send("/schedule +2s ring");
+  await ana.waitFor("Scheduled #1");
+  // Due in 2 s; the scheduler looks every second, so it is there within 3.5 s.
+  assertEquals(unstamped(await bob.waitFor("Scheduled by", 3500)), "[Scheduled by ana] ring");
+});
