@@ -122,7 +122,13 @@ async function main(args: string[]): Promise<number> {
     ? await Deno.makeTempDir({ prefix: "chat_bench_profile_" })
     : null;
   const context: BenchContext = {
-    server: { root: ROOT, entry: options.server, cpus: pins.server, profileDir },
+    server: {
+      root: ROOT,
+      entry: options.server,
+      cpus: pins.server,
+      profileDir,
+      v8Flags: options.v8Flags,
+    },
     workers: options.workers,
     workerCpus: pins.workers,
     generatorCores: pins.cores,
@@ -142,6 +148,7 @@ async function main(args: string[]): Promise<number> {
     pinning: pins.description,
     workers: options.workers,
     quick: options.quick,
+    v8Flags: options.v8Flags,
   };
   const outputPath = options.output.startsWith("/") ? options.output : `${ROOT}/${options.output}`;
   await writeJsonLines(outputPath, [], meta, false);

@@ -20,6 +20,8 @@ export interface BenchOptions {
   workers: number;
   pin: boolean;
   profile: boolean;
+  /** Start the server with the V8 flags from scripts/permissions.ts (--no-v8-flags: without). */
+  v8Flags: boolean;
   docs: boolean;
   /** Server entry point, relative to the repository root. */
   server: string;
@@ -45,6 +47,7 @@ Options:
   --workers N           load-worker processes (default 2)
   --no-pin              do not pin the server and the workers to separate CPUs
   --profile             write V8 CPU profiles of the server (to a temp folder) and print its hot functions
+  --no-v8-flags         start the server without --expose-gc, so its idle collector does nothing
   --no-docs             do not rewrite docs/performance.* after the full suite
   --server PATH         server entry point relative to the repo root (default main.ts)
   --output PATH         JSON lines file (default bench/results/latest.jsonl)
@@ -68,6 +71,7 @@ export function parseOptions(args: string[]): BenchOptions {
     workers: 2,
     pin: true,
     profile: false,
+    v8Flags: true,
     docs: true,
     server: "main.ts",
     output: "bench/results/latest.jsonl",
@@ -130,6 +134,9 @@ export function parseOptions(args: string[]): BenchOptions {
         break;
       case "--no-pin":
         options.pin = false;
+        break;
+      case "--no-v8-flags":
+        options.v8Flags = false;
         break;
       case "--profile":
         options.profile = true;

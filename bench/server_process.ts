@@ -19,6 +19,8 @@ export interface ServerOptions {
   cpus: string | null;
   /** Directory for a V8 CPU profile (`--cpu-prof`), or null for none. */
   profileDir: string | null;
+  /** Pass the V8 flags from scripts/permissions.ts, as `deno task serve` does. */
+  v8Flags: boolean;
 }
 
 const LISTENING = /listening address=([\d.]+):(\d+)/;
@@ -60,7 +62,7 @@ export class ServerProcess {
       deno,
       "run",
       "-A",
-      V8_FLAGS_ARGUMENT,
+      ...(options.v8Flags ? [V8_FLAGS_ARGUMENT] : []),
       ...profile,
       options.entry,
       "serve",
