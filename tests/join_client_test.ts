@@ -219,3 +219,15 @@ Deno.test("/schedule HH:MM from chat join means the user's own clock, however it
   await ana.type("/unschedule 1");
   await ana.waitFor(`Cancelled scheduled message #1 for ${clock}.`);
 });
+
+Deno.test("chat join shows the kick and exits 1 without trying to reconnect", async () => {
+  await using server = startServer();
+  const port = server.address.port;
+  await using boss = await joinPlain(port, "boss");
+  await using ana = new JoinProcess([`127.0.0.1:${port}`, "--nick", "ana", "--retry", "30"]);
+  await ana.waitFor("Welcome, ana!");
+  await boss.send("/kick ana");
+  await ana.waitFor("You have been kicked from the chat.");
+  assertEquals(await ana.exitCode(), 1);
+  assert(!ana.output.some((line) => line.includes("Reconnecting")), ana.output.join("\n"));
+});
