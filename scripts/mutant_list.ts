@@ -334,4 +334,18 @@ export const MUTANTS: readonly Mutant[] = [
     replace: "",
     breaks: "A whisper or an error can arrive before broadcasts that came before it.",
   },
+  {
+    id: "damaged-telnet-line-sent",
+    file: "server/session.ts",
+    find: '    if (this.#telnet?.speaksTelnet && line.includes("\\uFFFD")) {',
+    replace: "    if (false) {",
+    breaks: "A line telnet mangled before binary mode is broadcast as garbage.",
+  },
+  {
+    id: "timing-mark-unanswered",
+    file: "protocol/telnet.ts",
+    find: "      if (verb === State.Do) this.#send(WILL, TIMING_MARK);\n",
+    replace: "",
+    breaks: "A telnet client that asked DO TIMING-MARK is never answered and its screen freezes.",
+  },
 ];

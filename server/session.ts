@@ -9,6 +9,7 @@ import type { LineResult } from "../protocol/framing.ts";
 import type { Limits } from "../protocol/limits.ts";
 import { readLines } from "../protocol/line_reader.ts";
 import { PLAIN_GREETING } from "../protocol/plain.ts";
+import { TelnetFilter } from "../protocol/telnet.ts";
 import { isTimeZone } from "../protocol/time.ts";
 import { handleLine } from "./commands.ts";
 import type { Connection } from "./connection.ts";
@@ -37,6 +38,8 @@ export class Session {
   #registerTimer: ReturnType<typeof setTimeout> | undefined;
   #framingChosen = false;
   #registered = false;
+  /** Telnet commands are taken out of a plain connection's bytes; null once it chose JSON. */
+  #telnet: TelnetFilter | null = new TelnetFilter();
 
   constructor(host: SessionHost, connection: Connection) {
     this.#host = host;
@@ -61,7 +64,10 @@ export class Session {
       );
     }, this.#host.limits.registerTimeout * 1000);
     try {
-      const lines = readLines(connection, { maxLineBytes: this.#host.limits.maxLineBytes });
+      const lines = readLines(connection, {
+        maxLineBytes: this.#host.limits.maxLineBytes,
+        filter: (chunk) => this.#withoutTelnet(chunk),
+      });
       for await (const result of lines) {
         if (connection.closing) break;
         this.#receive(result);
@@ -70,6 +76,30 @@ export class Session {
       clearTimeout(this.#registerTimer);
       clearTimeout(this.#floodTimer);
     }
+  }
+
+  /**
+   * Takes telnet commands out of a chunk and answers them at once (a telnet
+   * client shows nothing until its TIMING-MARK is answered). Where a command
+   * shows that the client mangled the line around it, a 0xFF byte, which
+   * UTF-8 text never holds, marks the line so `#receive` can refuse it.
+   */
+  #withoutTelnet(chunk: Uint8Array): Uint8Array {
+    if (this.#telnet === null) return chunk;
+    const { data, reply, damagedAt } = this.#telnet.push(chunk);
+    if (reply) this.#connection.enqueue(reply);
+    if (damagedAt === null) return data;
+    const marked = new Uint8Array(data.length + damagedAt.length);
+    let from = 0;
+    let to = 0;
+    for (const at of damagedAt) {
+      marked.set(data.subarray(from, at), to);
+      to += at - from;
+      marked[to++] = 0xff;
+      from = at;
+    }
+    marked.set(data.subarray(from), to);
+    return marked;
   }
 
   #receive(result: LineResult): void {
@@ -88,6 +118,7 @@ export class Session {
       this.#framingChosen = true;
       if (result.text === JSON_HANDSHAKE) {
         this.#connection.useFraming("json");
+        this.#telnet = null;
         return;
       }
     }
@@ -125,6 +156,12 @@ export class Session {
   }
 
   #handle(line: string): void {
+    // A telnet client that mangled bytes (or sent invalid UTF-8) before it
+    // agreed to send 8-bit data: the line is not what the user typed.
+    if (this.#telnet?.speaksTelnet && line.includes("\uFFFD")) {
+      this.#error("Your terminal sent a damaged line; please type it again.");
+      return;
+    }
     try {
       if (this.#connection.framing === "json") {
         this.#handleJson(line);
