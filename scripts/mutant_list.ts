@@ -348,4 +348,18 @@ export const MUTANTS: readonly Mutant[] = [
     replace: "",
     breaks: "A telnet client that asked DO TIMING-MARK is never answered and its screen freezes.",
   },
+  {
+    id: "lookalike-names-allowed",
+    file: "server/room.ts",
+    find: "const problem = nicknameProblem(nick) ?? lookalikeProblem(nick);",
+    replace: "const problem = nicknameProblem(nick);",
+    breaks: "Names with invisible characters, mixed scripts or only combining marks are accepted.",
+  },
+  {
+    id: "lookalike-of-present-name-allowed",
+    file: "server/room.ts",
+    find: "      if (twin && twin !== renaming) {",
+    replace: "      if (twin && twin !== renaming && false) {",
+    breaks: "A name whose skeleton matches a present member's (Cyrillic аlice) is accepted.",
+  },
 ];

@@ -11,6 +11,7 @@
  * that into an error line for the member who asked.
  */
 import type { ConversationEvent, PrivateEvent, ServerEvent } from "../protocol/events.ts";
+import { lookalikeKeys, lookalikeProblem } from "../protocol/nickname_safety.ts";
 import { nicknameKey, nicknameProblem, normalizeNickname, sanitizeText } from "../protocol/text.ts";
 import { CommandError } from "./command_error.ts";
 import { MemoryStore } from "./memory_store.ts";
@@ -94,6 +95,8 @@ export class Room {
   #newToken: () => string;
   #members = new Map<MemberId, Member>();
   #byKey = new Map<string, Member>();
+  /** Every look-alike key (nickname_safety.ts) of every member's name. */
+  #byLookalike = new Map<string, Member>();
   #owner: Member | null = null;
   #arrivals = 0;
   #seq: number;
@@ -176,7 +179,7 @@ export class Room {
       resumeToken: options.resumable ? this.#newToken() : undefined,
     };
     this.#members.set(id, member);
-    this.#byKey.set(member.key, member);
+    this.#index(member);
     this.#owner ??= member;
     this.#outbox.send(id, {
       type: "welcome",
@@ -309,10 +312,10 @@ export class Room {
     if (problem) throw new CommandError(problem);
     const old = member.nick;
     if (old === nick) throw new CommandError(`Your nickname is already "${nick}".`);
-    this.#byKey.delete(member.key);
+    this.#unindex(member);
     member.nick = nick;
     member.key = nicknameKey(nick);
-    this.#byKey.set(member.key, member);
+    this.#index(member);
     for (const schedule of this.#schedules) {
       if (schedule.authorKey === nicknameKey(old)) {
         schedule.author = nick;
@@ -393,16 +396,35 @@ export class Room {
   }
 
   #nickProblem(nick: string, renaming: Member | null): string | null {
-    const problem = nicknameProblem(nick);
+    const problem = nicknameProblem(nick) ?? lookalikeProblem(nick);
     if (problem) return problem;
     const holder = this.#byKey.get(nicknameKey(nick));
     if (holder && holder !== renaming) return `Nickname "${nick}" is already taken.`;
+    for (const key of lookalikeKeys(nick)) {
+      const twin = this.#byLookalike.get(key);
+      if (twin && twin !== renaming) {
+        return `Nickname "${nick}" looks too much like "${twin.nick}", who is in the room.`;
+      }
+    }
     return null;
+  }
+
+  /** Makes a member findable by its name and blocks names that look like it. */
+  #index(member: Member): void {
+    this.#byKey.set(member.key, member);
+    for (const key of lookalikeKeys(member.nick)) this.#byLookalike.set(key, member);
+  }
+
+  #unindex(member: Member): void {
+    if (this.#byKey.get(member.key) === member) this.#byKey.delete(member.key);
+    for (const key of lookalikeKeys(member.nick)) {
+      if (this.#byLookalike.get(key) === member) this.#byLookalike.delete(key);
+    }
   }
 
   #remove(member: Member): void {
     this.#members.delete(member.id);
-    if (this.#byKey.get(member.key) === member) this.#byKey.delete(member.key);
+    this.#unindex(member);
   }
 
   #handOverIfOwner(member: Member): void {

@@ -8,6 +8,7 @@ import { handleLine } from "../server/commands.ts";
 import type { ServerEvent } from "../protocol/events.ts";
 import { isConversationEvent } from "../protocol/events.ts";
 import { nicknameKey, nicknameProblem, sanitizeText } from "../protocol/text.ts";
+import { lookalikeKeys, lookalikeProblem } from "../protocol/nickname_safety.ts";
 import { type MemberId, type Outbox, Room } from "../server/room.ts";
 import { prng } from "./support/prng.ts";
 import { withSeed } from "./support/seed.ts";
@@ -89,6 +90,11 @@ const ODD_TEXT = [
   "__proto__",
   "constructor",
   "x".repeat(40),
+  "аlice",
+  "alice\u034f",
+  "bob\u3164",
+  "\u0301\u0301",
+  "Дмитрий",
 ];
 const COMMAND_WORDS = [
   "/whisper",
@@ -222,7 +228,16 @@ function checkInvariants(room: Room, outbox: CheckingOutbox): void {
     }
   }
   const keys = new Set<string>();
+  const lookalikes = new Map<string, string>();
   for (const member of members) {
+    if (lookalikeProblem(member.nick)) throw new Error(`Look-alike nickname ${member.nick}.`);
+    for (const key of lookalikeKeys(member.nick)) {
+      const other = lookalikes.get(key);
+      if (other !== undefined && other !== member.nick) {
+        throw new Error(`${member.nick} and ${other} look alike.`);
+      }
+      lookalikes.set(key, member.nick);
+    }
     const key = nicknameKey(member.nick);
     if (keys.has(key)) throw new Error(`Two members share the nickname key ${key}.`);
     keys.add(key);
