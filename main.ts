@@ -25,6 +25,11 @@ function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
 export function parseAddress(value: string): { host: string; port: number } {
   const match = /^(?:\[([^\]]+)\]|([^:\s]+))(?::(\d{1,5}))?$/.exec(value.trim());
   if (!match) {
+    if ((value.match(/:/g)?.length ?? 0) >= 2 && !value.includes("[")) {
+      throw new InvalidArgumentError(
+        `"${value}" looks like an IPv6 address: write it as [${value}]:PORT, or [${value}] for port ${DEFAULT_PORT}.`,
+      );
+    }
     throw new InvalidArgumentError(`"${value}" is not HOST or HOST:PORT.`);
   }
   const port = match[3] === undefined ? DEFAULT_PORT : Number(match[3]);
@@ -37,11 +42,12 @@ function buildProgram() {
     .description("A group chat room for the terminal: run a room, or join one.")
     .version(VERSION, "-V, --version", "print the version")
     .helpOption("-h, --help", "show help")
-    .showHelpAfterError("(add --help for usage)")
     .exitOverride()
     .configureOutput({
       writeOut: (text) => void Deno.stdout.writeSync(new TextEncoder().encode(text)),
       writeErr: (text) => void Deno.stderr.writeSync(new TextEncoder().encode(text)),
+      // A usage error is one line, with the way to more help on it.
+      outputError: (text, write) => write(`${text.trimEnd()} (add --help for usage)\n`),
     })
     .addHelpText(
       "after",
@@ -60,7 +66,10 @@ Examples:
       "--data <path>",
       "data file for history and schedules (default: under the user's data directory)",
     )
-    .option("--memory", "keep everything in memory; nothing survives a restart", false)
+    .addOption(
+      new Option("--memory", "keep everything in memory; nothing survives a restart")
+        .default(false).conflicts("data"),
+    )
     .option(
       "--history <n>",
       "messages a newcomer is shown; 0 turns history off",
@@ -72,6 +81,12 @@ Examples:
       "longest line accepted, in bytes",
       integer(64, 1 << 20),
       DEFAULT_LIMITS.maxLineBytes,
+    )
+    .option(
+      "--max-paste-bytes <n>",
+      "longest pasted block of lines chat join may send as one message, in bytes",
+      integer(64, 1 << 20),
+      DEFAULT_LIMITS.maxPasteBytes,
     )
     .option(
       "--rate <n>",
@@ -138,6 +153,7 @@ Examples:
         logFormat: flags.logFormat,
         limits: {
           maxLineBytes: flags.maxLineBytes,
+          maxPasteBytes: flags.maxPasteBytes,
           rate: flags.rate,
           burst: flags.burst,
           outboxBytes: flags.outboxBytes,
@@ -158,6 +174,7 @@ Examples:
       integer(0, 86400),
       60,
     )
+    .option("--no-bell", "do not ring the terminal bell when a message mentions you")
     .addHelpText(
       "after",
       `
@@ -168,7 +185,7 @@ Examples:
     )
     .action(async (address: { host: string; port: number }, flags) => {
       const { join } = await import("./client/join.ts");
-      exitCode = await join({ ...address, nick: flags.nick, retry: flags.retry });
+      exitCode = await join({ ...address, nick: flags.nick, retry: flags.retry, bell: flags.bell });
     });
 
   return program;

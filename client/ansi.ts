@@ -28,6 +28,16 @@ export const STYLE_SEQUENCE = /\x1b\[[0-9;]*m/g;
 // The input line and the screen.
 /** Back to column 1 and erase the row. */
 export const CLEAR_ROW = "\r\x1b[2K";
+/** Erase from the cursor to the end of the screen. */
+export const CLEAR_BELOW = "\x1b[J";
+/** Ask the terminal where the cursor is; it answers ESC [ row ; column R. */
+export const REQUEST_CURSOR_POSITION = "\x1b[6n";
+
+/** Moves the cursor up `rows` rows. */
+export function cursorUp(rows: number): string {
+  return `\x1b[${rows}A`;
+}
+
 /** Erase the whole screen and put the cursor at the top left. */
 export const CLEAR_SCREEN = "\x1b[2J\x1b[H";
 

@@ -4,14 +4,19 @@
  * piped, rendering of events in the viewer's time zone, and reconnecting
  * with the same nickname when the connection drops unexpectedly.
  */
-import { isConversationEvent, isReplayed, type ServerEvent } from "../protocol/events.ts";
+import {
+  type EventOf,
+  isConversationEvent,
+  isReplayed,
+  type ServerEvent,
+} from "../protocol/events.ts";
 import { readLines } from "../protocol/line_reader.ts";
 import { GREETING } from "../protocol/plain.ts";
 import { nicknameKey, sanitizeText } from "../protocol/text.ts";
 import { localTimeZone } from "../protocol/time.ts";
 import { KeyDecoder } from "./key_decoder.ts";
 import { LineEditor } from "./line_editor.ts";
-import { colorEnabled, renderEvent } from "./render.ts";
+import { colorEnabled, isMention, renderEvent } from "./render.ts";
 import { type Incoming, RoomLink } from "./room_link.ts";
 import { Screen } from "./screen.ts";
 import { Terminal } from "./terminal.ts";
@@ -22,17 +27,23 @@ export interface JoinOptions {
   nick?: string;
   /** Seconds to keep trying to reconnect after an unexpected drop; 0 gives up at once. */
   retry?: number;
+  /** Ring the terminal bell when a message mentions you (default true). */
+  bell?: boolean;
 }
 
 /** Delays between reconnection attempts, in ms; the last one repeats. */
 const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 8000];
 /** How long `/quit` waits for the room to close the connection. */
 const QUIT_WAIT_MS = 1000;
-
+/** How long to wait for the terminal's cursor report after the window narrows. */
+const CURSOR_REPORT_WAIT_MS = 300;
+/** Lines typed while reconnecting that are kept to send once back. */
+const MAX_PENDING_LINES = 50;
 /** Longest piped input line passed on; the room refuses what is over its own limit. */
 const MAX_PIPED_LINE_BYTES = 64 * 1024;
+const BELL = "\x07";
 
-type Ending = "quit" | "kicked" | "dropped";
+type Ending = "quit" | "kicked";
 
 class JoinSession {
   #options: JoinOptions;
@@ -40,20 +51,30 @@ class JoinSession {
   #interactive = this.#terminal.interactive;
   #color = colorEnabled();
   #timeZone = localTimeZone();
+  #encoder = new TextEncoder();
   #screen: Screen;
   #editor = new LineEditor();
   #link: RoomLink | null = null;
   #nick: string | undefined;
   #registered = false;
+  /** True once the room has welcomed us; from then on a drop means reconnecting. */
+  #joinedOnce = false;
   #resumeToken: string | undefined;
   #lastSeq = 0;
   /** History shown on a fresh join has seq up to here and is shown without de-duplication. */
   #historyCeiling = 0;
+  /** The room's limits on what we send, from its welcome. */
+  #limits = { maxLineBytes: 4096, maxPasteBytes: 16384 };
   #ending: Ending | null = null;
   #stdinEnded = false;
-  /** Lines typed before the room accepted a nickname, when piped. */
+  /** Lines typed before the room accepted us (piped, or while reconnecting). */
   #pendingLines: string[] = [];
   #linkEnded: PromiseWithResolvers<void> | null = null;
+  /** Reconnecting: when to give up, and how many attempts so far (for the backoff). */
+  #reconnecting: { deadline: number; attempts: number; retryMs: number } | null = null;
+  /** Cuts the wait between reconnection attempts short (on Ctrl-C). */
+  #wakeReconnect: (() => void) | null = null;
+  #cursorReportTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: JoinOptions) {
     this.#options = options;
@@ -75,13 +96,14 @@ class JoinSession {
     }
     if (this.#interactive) this.#terminal.enterInteractiveMode();
     const stopResize = this.#interactive
-      ? this.#terminal.onResize((columns) => this.#screen.resize(columns))
+      ? this.#terminal.onResize((columns) => this.#resized(columns))
       : null;
     const stopInterrupt = this.#interactive ? null : this.#terminal.onInterrupt(() => this.#quit());
     this.#readInput();
     try {
       return await this.#connectionLoop();
     } finally {
+      clearTimeout(this.#cursorReportTimer);
       stopResize?.();
       stopInterrupt?.();
       this.#screen.hideInput();
@@ -98,30 +120,58 @@ class JoinSession {
       this.#linkEnded.resolve();
       if (this.#ending === "quit") return 0;
       if (this.#ending === "kicked") return 1;
-      this.#print("Disconnected from server");
-      if (!this.#registered || !(await this.#reconnect())) return 1;
+      // Refused before ever getting in (the room is full, say): nothing to go back to.
+      if (!this.#joinedOnce) return 1;
+      if (this.#registered) {
+        this.#print("Disconnected from server");
+        this.#registered = false;
+        this.#startReconnecting();
+      }
+      // A connection the room accepted and closed before welcoming us (a proxy
+      // in front of a server that is down) is just one more failed attempt.
+      const outcome = await this.#reconnect();
+      if (outcome === "quit") {
+        this.#print("Goodbye!");
+        return 0;
+      }
+      if (outcome === "gave up") return 1;
     }
   }
 
-  /** Tries to reach the room again with backoff; true once connected. */
-  async #reconnect(): Promise<boolean> {
+  #startReconnecting(): void {
     const retryMs = (this.#options.retry ?? 60) * 1000;
-    const deadline = Date.now() + retryMs;
-    this.#registered = false;
+    this.#reconnecting = { deadline: Date.now() + retryMs, attempts: 0, retryMs };
     if (retryMs > 0) this.#print(`Reconnecting (for up to ${retryMs / 1000} s)...`);
-    for (let attempt = 0; Date.now() < deadline && this.#ending === null; attempt++) {
-      const delay = BACKOFF_MS[Math.min(attempt, BACKOFF_MS.length - 1)];
-      await sleep(Math.min(delay, Math.max(0, deadline - Date.now())));
+    this.#showPrompt();
+  }
+
+  /** Tries to reach the room again with backoff, until the deadline set at the drop. */
+  async #reconnect(): Promise<"connected" | "quit" | "gave up"> {
+    const state = this.#reconnecting!;
+    while (Date.now() < state.deadline && this.#ending === null) {
+      const delay = BACKOFF_MS[Math.min(state.attempts++, BACKOFF_MS.length - 1)];
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(
+          resolve,
+          Math.min(delay, Math.max(0, state.deadline - Date.now())),
+        );
+        this.#wakeReconnect = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#wakeReconnect = null;
       if (this.#ending !== null) break;
       try {
         this.#link = await RoomLink.open(this.#options.host, this.#options.port);
-        return true;
+        return "connected";
       } catch {
         // Still unreachable; back off and try again.
       }
     }
-    if (retryMs > 0) this.#print("Could not reconnect; giving up.");
-    return false;
+    if (this.#ending === "quit") return "quit";
+    if (state.retryMs > 0) this.#print("Could not reconnect; giving up.");
+    return "gave up";
   }
 
   #startRegistration(): void {
@@ -130,7 +180,8 @@ class JoinSession {
         type: "nick",
         nick: this.#nick,
         resume: this.#resumeToken,
-        lastSeq: this.#resumeToken ? this.#lastSeq : undefined,
+        // Even without a resume, the room then shows only history we have not seen.
+        lastSeq: this.#lastSeq > 0 ? this.#lastSeq : undefined,
         timeZone: this.#timeZone,
       });
     } else {
@@ -163,7 +214,10 @@ class JoinSession {
       case "welcome":
         this.#welcomed(event);
         if (event.resumed) {
-          this.#print(`Reconnected as ${event.nick}.`);
+          this.#print(`Reconnected as ${sanitizeText(event.nick)}.`);
+          if (event.mentions) {
+            this.#print(`You were mentioned ${times(event.mentions)} while away.`);
+          }
           return;
         }
         break;
@@ -198,15 +252,23 @@ class JoinSession {
     return false;
   }
 
-  #welcomed(event: Extract<ServerEvent, { type: "welcome" }>): void {
+  #welcomed(event: EventOf<"welcome">): void {
     const rejoined = this.#resumeToken !== undefined && !event.resumed;
     this.#registered = true;
+    this.#joinedOnce = true;
+    this.#reconnecting = null;
     this.#nick = event.nick;
     this.#resumeToken = event.resume;
     this.#historyCeiling = event.resumed ? 0 : event.seq;
     if (!event.resumed) this.#lastSeq = event.seq;
+    if (event.limits) {
+      this.#limits = event.limits;
+      this.#editor.maxBytes = Math.max(event.limits.maxLineBytes, event.limits.maxPasteBytes);
+    }
     if (rejoined) {
-      this.#print(`Rejoined as ${event.nick}; messages sent while away may be missing.`);
+      this.#print(
+        `Rejoined as ${sanitizeText(event.nick)}; messages sent while away may be missing.`,
+      );
     }
     this.#showPrompt();
     for (const line of this.#pendingLines.splice(0)) this.#submit(line);
@@ -215,15 +277,32 @@ class JoinSession {
 
   #printEvent(event: ServerEvent): void {
     this.#print(renderEvent(event, { color: this.#color, self: this.#nick }));
+    if (this.#interactive && this.#options.bell !== false && isMention(event, this.#nick)) {
+      this.#terminal.write(BELL);
+    }
   }
 
   #print(line: string): void {
     this.#screen.printAbove(line);
   }
 
+  /** The prompt says what Enter will do with the line: send it, or name you. */
   #showPrompt(): void {
-    const prompt = this.#registered && this.#nick ? `${sanitizeText(this.#nick)}> ` : "Nickname: ";
+    const nick = this.#nick === undefined ? "" : sanitizeText(this.#nick);
+    let prompt = "Nickname: ";
+    if (this.#registered && nick) prompt = `${nick}> `;
+    else if (this.#reconnecting && nick) prompt = `${nick} (reconnecting)> `;
     this.#screen.showInput(prompt, this.#editor.state);
+  }
+
+  /** The window changed size: redraw, asking the terminal where the cursor went if it narrowed. */
+  #resized(columns: number): void {
+    if (this.#screen.resize(columns) !== "report") return;
+    clearTimeout(this.#cursorReportTimer);
+    this.#cursorReportTimer = setTimeout(
+      () => this.#screen.cursorReport(null),
+      CURSOR_REPORT_WAIT_MS,
+    );
   }
 
   async #readInput(): Promise<void> {
@@ -232,6 +311,11 @@ class JoinSession {
         const decoder = new KeyDecoder();
         for await (const chunk of this.#terminal.input()) {
           for (const key of decoder.push(chunk)) {
+            if (key.type === "cursor-report") {
+              clearTimeout(this.#cursorReportTimer);
+              this.#screen.cursorReport(key);
+              continue;
+            }
             const result = this.#editor.apply(key);
             if (result === null) continue;
             if ("quit" in result) return this.#quit();
@@ -258,8 +342,10 @@ class JoinSession {
       if (this.#nick === undefined && this.#link) {
         this.#nick = line.trim();
         this.#link.send({ type: "nick", nick: this.#nick, timeZone: this.#timeZone });
-      } else {
+      } else if (this.#pendingLines.length < MAX_PENDING_LINES) {
         this.#pendingLines.push(line);
+      } else {
+        this.#print("Too many lines waiting to be sent; this one was not kept.");
       }
       return;
     }
@@ -267,13 +353,31 @@ class JoinSession {
       this.#quit();
       return;
     }
+    const problem = this.#tooLong(line);
+    if (problem) {
+      // Kept in the input line, to be shortened and sent again.
+      this.#print(problem);
+      if (this.#interactive) this.#editor.setText(line);
+      return;
+    }
     this.#link?.send({ type: "say", text: line });
+  }
+
+  /** The room's own refusal, said before sending so the line is not lost. */
+  #tooLong(line: string): string | null {
+    const bytes = this.#encoder.encode(line).length;
+    const pasted = line.includes("\n");
+    const limit = pasted ? this.#limits.maxPasteBytes : this.#limits.maxLineBytes;
+    if (bytes <= limit) return null;
+    const what = pasted ? "Paste" : "Line";
+    return `${what} too long (${bytes} bytes; the limit is ${limit}). It was not sent.`;
   }
 
   /** Leaves cleanly: tell the room, give it a moment to close, then close. */
   async #quit(): Promise<void> {
     if (this.#ending !== null) return;
     this.#ending = "quit";
+    this.#wakeReconnect?.();
     const link = this.#link;
     if (!link) return;
     if (this.#registered) link.send({ type: "say", text: "/quit" });
@@ -290,6 +394,10 @@ export function join(options: JoinOptions): Promise<number> {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function times(count: number): string {
+  return count === 1 ? "once" : `${count} times`;
 }
 
 function describe(error: unknown): string {

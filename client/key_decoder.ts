@@ -17,8 +17,10 @@ import { sanitizeText } from "../protocol/text.ts";
 export type Key =
   /** Printable text; consecutive characters of one chunk arrive as one key. */
   | { type: "text"; text: string }
-  /** Enter; inside a bracketed paste, each newline of the pasted text. */
+  /** Enter: send the line. */
   | { type: "enter" }
+  /** A line break inside a bracketed paste: the pasted block stays one message. */
+  | { type: "newline" }
   /** Delete the character before the cursor (Backspace, Ctrl-H). */
   | { type: "backspace" }
   /** Delete the character under the cursor (Delete). */
@@ -48,7 +50,9 @@ export type Key =
   /** Ctrl-C. */
   | { type: "interrupt" }
   /** Ctrl-D. */
-  | { type: "eof" };
+  | { type: "eof" }
+  /** The terminal's answer to a cursor position request (ESC [ 6 n), 1-based. */
+  | { type: "cursor-report"; row: number; column: number };
 
 const ESC = 0x1b;
 const CR = 0x0d;
@@ -226,6 +230,11 @@ export class KeyDecoder {
       if (key) this.#emit(key);
       return;
     }
+    const report = final === "R" && /^(\d+);(\d+)$/.exec(parameters);
+    if (report) {
+      this.#emit({ type: "cursor-report", row: Number(report[1]), column: Number(report[2]) });
+      return;
+    }
     const key = CURSOR_FINALS.get(final);
     if (!key) return;
     // "1;5C" is Ctrl-Right, "1;3D" Alt-Left: those move by words.
@@ -268,11 +277,11 @@ export class KeyDecoder {
     this.#pastedByte(byte, afterCarriageReturn);
   }
 
-  /** Inside a paste every byte is text; only line breaks have a meaning. */
+  /** Inside a paste every byte is text; line breaks stay line breaks, never Enter. */
   #pastedByte(byte: number, afterCarriageReturn: boolean): void {
     if (byte === CR || byte === LF) {
       this.#flushText(false);
-      if (byte === CR || !afterCarriageReturn) this.#emit({ type: "enter" });
+      if (byte === CR || !afterCarriageReturn) this.#emit({ type: "newline" });
       this.#afterCarriageReturn = byte === CR;
     } else if (byte === TAB) {
       this.#textBytes.push(0x20);

@@ -39,8 +39,9 @@ export interface InputLineState {
 
 export interface LineEditorOptions {
   /**
-   * Longest line in UTF-8 bytes; typing or pasting beyond it is cut off, so
-   * the server never has to refuse a line as oversized. Default 4096.
+   * Most UTF-8 bytes the input may hold (a pasted block included); typing
+   * or pasting beyond it is cut off. Default 16384, the room's default paste
+   * limit; `chat join` sets the room's own after the welcome.
    */
   maxBytes?: number;
   /** Submitted lines kept for Up/Down. Default 100. */
@@ -62,7 +63,7 @@ export class LineEditor {
   #historySize: number;
 
   constructor(options: LineEditorOptions = {}) {
-    this.#maxBytes = options.maxBytes ?? 4096;
+    this.#maxBytes = options.maxBytes ?? 16384;
     this.#historySize = options.historySize ?? 100;
   }
 
@@ -86,6 +87,11 @@ export class LineEditor {
     return this.#history;
   }
 
+  /** The room's limit, once it is known. */
+  set maxBytes(bytes: number) {
+    this.#maxBytes = bytes;
+  }
+
   /** Replaces the line (cursor at its end), for example to restore a draft. */
   setText(text: string): void {
     this.#graphemes = splitGraphemes(text);
@@ -99,6 +105,8 @@ export class LineEditor {
         return this.#insert(key.text);
       case "enter":
         return this.#submit();
+      case "newline":
+        return this.#insert("\n");
       case "backspace":
         if (this.#cursor === 0) return null;
         return this.#deleteRange(this.#cursor - 1, this.#cursor);
@@ -134,6 +142,9 @@ export class LineEditor {
         // Ctrl-D leaves only on an empty line, as in a shell; otherwise it deletes.
         if (this.#graphemes.length === 0) return { quit: true };
         return this.#deleteRange(this.#cursor, this.#cursor + 1);
+      case "cursor-report":
+        // Not an edit: the session hands it to the screen.
+        return null;
     }
   }
 

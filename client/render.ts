@@ -13,8 +13,8 @@
  * terminal; with color off the line contains no escape sequence at all.
  */
 import { isReplayed, type ServerEvent } from "../protocol/events.ts";
-import { eventText } from "../protocol/plain.ts";
-import { nicknameKey, sanitizeText } from "../protocol/text.ts";
+import { eventText, indentContinuation } from "../protocol/plain.ts";
+import { mentionsNick, nicknameKey, sanitizeLines, sanitizeText } from "../protocol/text.ts";
 import { formatClock } from "../protocol/time.ts";
 import { BOLD, color256, CYAN, DIM, GREEN, ITALIC, MAGENTA, RED, RESET, YELLOW } from "./ansi.ts";
 
@@ -32,15 +32,18 @@ export interface RenderOptions {
  */
 const NICK_PALETTE = [25, 31, 33, 36, 64, 70, 97, 99, 130, 134, 166, 172] as const;
 
-/** One display line for an event, without a trailing newline. */
+/**
+ * The display lines for an event, without a trailing newline: one line, or
+ * for a pasted block its first line and the rest indented under it.
+ */
 export function renderEvent(event: ServerEvent, options: RenderOptions): string {
   const replayed = isReplayed(event);
   const stamp = `[${formatClock(event.at)}]`;
   const marker = replayed ? "(history) " : "";
 
   if (!options.color) {
-    const safe = mapUserText(event, sanitizeText, sanitizeText);
-    return `${stamp} ${marker}${eventText(safe)}`;
+    const safe = mapUserText(event, sanitizeText, safeText);
+    return `${stamp} ${marker}${indentContinuation(eventText(safe))}`;
   }
 
   const lineStyle = (replayed ? DIM : "") + styleOf(event);
@@ -51,16 +54,28 @@ export function renderEvent(event: ServerEvent, options: RenderOptions): string 
     const own = selfKey !== undefined && nicknameKey(safe) === selfKey;
     return `${own ? BOLD : ""}${nickColor(safe)}${safe}${RESET}${lineStyle}`;
   };
-  let styleText = sanitizeText;
-  if (event.type === "message" && options.self && !replayed) {
-    const self = sanitizeText(options.self);
-    styleText = (text: string) => {
-      const safe = sanitizeText(text);
-      return mentions(safe, self) ? `${BOLD}${safe}${RESET}${lineStyle}` : safe;
-    };
+  let styleText = safeText;
+  if (isMention(event, options.self)) {
+    styleText = (text: string) => `${BOLD}${safeText(text)}${RESET}${lineStyle}`;
   }
-  const body = eventText(mapUserText(event, styleNick, styleText));
+  const body = indentContinuation(eventText(mapUserText(event, styleNick, styleText)));
   return `${DIM}${stamp}${RESET} ${lineStyle}${marker}${body}${RESET}`;
+}
+
+/**
+ * Whether a live chat line (not history, not one's own) names the viewer:
+ * `chat join` highlights it and rings the bell.
+ */
+export function isMention(event: ServerEvent, self: string | undefined): boolean {
+  if (self === undefined || isReplayed(event)) return false;
+  if (event.type !== "message" && event.type !== "action") return false;
+  if (nicknameKey(sanitizeText(event.from)) === nicknameKey(self)) return false;
+  return mentionsNick(safeText(event.text), sanitizeText(self));
+}
+
+/** A user's text made safe to print, keeping the line breaks of a pasted block. */
+function safeText(text: string): string {
+  return text.includes("\n") ? sanitizeLines(text) : sanitizeText(text);
 }
 
 /** The escape sequence that colors `nick`; equal nicknames get equal colors. */
@@ -97,7 +112,12 @@ function styleOf(event: ServerEvent): string {
   switch (event.type) {
     case "message":
     case "users":
+    case "current_topic":
       return "";
+    case "action":
+      return ITALIC;
+    case "topic":
+      return YELLOW;
     case "scheduled":
     case "schedule_ok":
     case "schedules":
@@ -137,12 +157,21 @@ function mapUserText(
 ): ServerEvent {
   switch (event.type) {
     case "message":
+    case "action":
     case "scheduled":
       return { ...event, from: mapNick(event.from), text: mapText(event.text) };
+    case "topic":
+    case "current_topic":
+      return { ...event, by: mapNick(event.by), text: sanitizeText(event.text) };
     case "join":
-    case "owner":
     case "welcome":
       return { ...event, nick: mapNick(event.nick) };
+    case "owner":
+      return {
+        ...event,
+        nick: mapNick(event.nick),
+        ...(event.for === undefined ? {} : { for: mapNick(event.for) }),
+      };
     case "leave":
       return { ...event, nick: mapNick(event.nick), reason: sanitizeText(event.reason) };
     case "kick":
@@ -164,6 +193,13 @@ function mapUserText(
         ...event,
         nicks: event.nicks.map(mapNick),
         owner: event.owner === null ? null : mapNick(event.owner),
+        ...(event.members === undefined ? {} : {
+          members: event.members.map((member) => ({
+            ...member,
+            nick: mapNick(member.nick),
+            ...(member.away === undefined ? {} : { away: sanitizeText(member.away) }),
+          })),
+        }),
       };
     case "notice":
     case "error":
@@ -190,13 +226,6 @@ function mapUserText(
     case "bye":
       return { ...event, reason: sanitizeText(event.reason) };
   }
-}
-
-/** Whether `text` names `nick` as a whole word, ignoring case. */
-function mentions(text: string, nick: string): boolean {
-  if (nick === "") return false;
-  const escaped = nick.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  return new RegExp(`(^|[^\\p{L}\\p{N}_])@?${escaped}($|[^\\p{L}\\p{N}_])`, "iu").test(text);
 }
 
 /** FNV-1a over UTF-16 code units: tiny, fast, and stable across runs and platforms. */

@@ -8,13 +8,31 @@
  * and redraws the prompt, the typed text and the cursor.
  *
  * The input line never wraps: when it is wider than the terminal it scrolls
- * sideways so the cursor stays visible. Widths are counted in terminal
- * columns, so Hangul, CJK and emoji take two.
+ * sideways so the cursor stays visible, with "…" where text is hidden. A
+ * pasted line break shows as "↵". Widths are counted in terminal columns,
+ * so Hangul, CJK and emoji take two.
+ *
+ * Narrowing the window: most terminals (tmux, VTE, iTerm2, kitty, Windows
+ * Terminal) reflow a row that no longer fits onto the next row and move the
+ * cursor with it; xterm cuts it off instead. Only the terminal knows which
+ * happened, so `resize()` asks it for the cursor position and
+ * `cursorReport()` erases every row the old input line now covers before
+ * drawing it again.
  *
  * When output is not a terminal (`tty: false`), there is no prompt and no
  * escape sequence: `printAbove()` writes the line and "\n", nothing else.
  */
-import { CLEAR_ROW, CLEAR_SCREEN, cursorToColumn, ESC, RESET, STYLE_SEQUENCE } from "./ansi.ts";
+import {
+  CLEAR_BELOW,
+  CLEAR_ROW,
+  CLEAR_SCREEN,
+  cursorToColumn,
+  cursorUp,
+  ESC,
+  REQUEST_CURSOR_POSITION,
+  RESET,
+  STYLE_SEQUENCE,
+} from "./ansi.ts";
 import type { InputLineState } from "./line_editor.ts";
 import { graphemeWidth, textWidth } from "./text_width.ts";
 
@@ -37,6 +55,10 @@ export class Screen {
   #inputShown = false;
   /** Index of the first grapheme visible when the line is scrolled sideways. */
   #scrollStart = 0;
+  /** The cursor's column (1-based) after the last draw of the input row. */
+  #drawnCursorColumn = 1;
+  /** Set while waiting for the terminal's cursor report after a narrowing. */
+  #narrowedFrom: { cursorColumn: number } | null = null;
 
   constructor(options: ScreenOptions) {
     this.#write = options.write;
@@ -49,12 +71,41 @@ export class Screen {
     return this.#columns;
   }
 
-  /** Records a new terminal width and redraws the input line to fit it. */
-  resize(columns: number): void {
+  /**
+   * Records a new terminal width and redraws the input line to fit it.
+   * Returns "report" when the old input row no longer fits: the caller
+   * should pass the terminal's answer to `cursorReport()` (or call it with
+   * null if none comes), and the row is redrawn then.
+   */
+  resize(columns: number): "redrawn" | "report" {
     const sanitized = sanitizeColumns(columns);
-    if (sanitized === this.#columns) return;
+    if (sanitized === this.#columns) return "redrawn";
     this.#columns = sanitized;
-    if (this.#inputShown) this.#write(this.#inputRow());
+    if (!this.#tty || !this.#inputShown) return "redrawn";
+    if (this.#drawnCursorColumn > sanitized) {
+      this.#narrowedFrom = { cursorColumn: this.#drawnCursorColumn };
+      this.#write(REQUEST_CURSOR_POSITION);
+      return "report";
+    }
+    this.#write(this.#inputRow());
+    return "redrawn";
+  }
+
+  /**
+   * The terminal's cursor position after a narrowing (null: it did not say;
+   * most terminals reflow, so that is assumed). If the cursor column shows
+   * the old row was reflowed, the rows it spilled onto are erased too.
+   */
+  cursorReport(position: { row: number; column: number } | null): void {
+    const narrowed = this.#narrowedFrom;
+    if (narrowed === null) return;
+    this.#narrowedFrom = null;
+    const columns = this.#columns;
+    const reflowedColumn = ((narrowed.cursorColumn - 1) % columns) + 1;
+    const reflowed = position === null || position.column === reflowedColumn;
+    const rowsUp = reflowed ? Math.floor((narrowed.cursorColumn - 1) / columns) : 0;
+    const up = rowsUp > 0 ? cursorUp(rowsUp) : "";
+    if (this.#inputShown) this.#write(`${up}\r${CLEAR_BELOW}${this.#inputRow()}`);
   }
 
   /** Draws `prompt` and the input line on the bottom row, cursor in place. */
@@ -101,19 +152,33 @@ export class Screen {
     const promptWidth = textWidth(prompt.replace(STYLE_SEQUENCE, ""));
     // The last column stays empty: writing there makes some terminals wrap.
     const room = Math.max(1, this.#columns - 1 - promptWidth);
-    const widths = graphemes.map(graphemeWidth);
-    const start = this.#scrollFor(widths, cursor, room);
+    const shown = graphemes.map(shownAs);
+    const widths = shown.map(graphemeWidth);
+    const total = sum(widths, 0, widths.length);
+    // Too wide: scroll sideways, keeping a column at each end for the "…" marker.
+    const scrolling = total + 1 > room && room >= 3;
+    const inner = scrolling ? room - 2 : room;
+    const start = this.#scrollFor(widths, cursor, inner);
 
     let visible = "";
     let used = 0;
     let cursorColumn = promptWidth;
-    for (let index = start; index < graphemes.length; index++) {
-      if (used + widths[index] > room) break;
-      if (index < cursor) cursorColumn += widths[index];
-      visible += graphemes[index];
-      used += widths[index];
+    if (start > 0) {
+      visible += HIDDEN;
+      used += 1;
+      cursorColumn += 1;
     }
+    let end = start;
+    const limit = scrolling && start === 0 ? room - 1 : scrolling ? room - 1 : room;
+    for (; end < shown.length; end++) {
+      if (used + widths[end] > limit) break;
+      if (end < cursor) cursorColumn += widths[end];
+      visible += shown[end];
+      used += widths[end];
+    }
+    if (end < shown.length) visible += HIDDEN;
     const styled = prompt.includes(ESC) ? prompt + RESET : prompt;
+    this.#drawnCursorColumn = cursorColumn + 1;
     return `${CLEAR_ROW}${styled}${visible}${cursorToColumn(cursorColumn + 1)}`;
   }
 
@@ -146,6 +211,14 @@ export class Screen {
     }
     return fitted;
   }
+}
+
+/** Where the input line is scrolled past text, this stands for what is hidden. */
+const HIDDEN = "…";
+
+/** A grapheme as the input row shows it: a pasted line break as "↵". */
+function shownAs(grapheme: string): string {
+  return grapheme === "\n" || grapheme === "\r\n" ? "↵" : grapheme;
 }
 
 function sum(widths: readonly number[], from: number, to: number): number {

@@ -15,12 +15,14 @@
 /** Event types that are part of the room's conversation and carry a `seq`. */
 export const CONVERSATION_EVENT_TYPES = [
   "message",
+  "action",
   "scheduled",
   "join",
   "leave",
   "kick",
   "rename",
   "owner",
+  "topic",
 ] as const;
 
 /** Event types addressed to one member. */
@@ -29,6 +31,7 @@ export const PRIVATE_EVENT_TYPES = [
   "nick_refused",
   "whisper",
   "users",
+  "current_topic",
   "notice",
   "error",
   "schedule_ok",
@@ -52,9 +55,25 @@ export interface ScheduleItem {
   text: string;
 }
 
+/** One member as `/user` describes it. */
+export interface MemberInfo {
+  nick: string;
+  /** The room's owner (or the member standing in while the owner reconnects). */
+  owner?: true;
+  /** Standing in for an owner who is reconnecting. */
+  standIn?: true;
+  /** Set by `/away`: the reason, possibly "". */
+  away?: string;
+  /** The connection dropped; the member may resume. */
+  reconnecting?: true;
+}
+
 /** The fields of each conversation event besides `type`, `seq` and `at`. */
 interface ConversationFields {
+  /** A chat message; a pasted block has several lines, separated by "\n". */
   message: { from: string; text: string };
+  /** `/me waves`. */
+  action: { from: string; text: string };
   scheduled: {
     from: string;
     text: string;
@@ -65,7 +84,13 @@ interface ConversationFields {
   leave: { nick: string; reason: string };
   kick: { nick: string; by: string };
   rename: { from: string; to: string };
-  owner: { nick: string };
+  /**
+   * `nick` now holds the owner's powers. With `standIn`, only while the owner
+   * `for` is reconnecting; they come back to `for` on its return.
+   */
+  owner: { nick: string; standIn?: true; for?: string };
+  /** The topic was set (or cleared, with an empty `text`) by `by`. */
+  topic: { text: string; by: string };
 }
 
 /** The fields of each private event besides `type` and `at`. */
@@ -79,6 +104,10 @@ interface PrivateFields {
     resume?: string;
     /** True when the session was resumed rather than newly joined. */
     resumed?: boolean;
+    /** The room's limits on what a member sends, so a client can check before sending. */
+    limits?: { maxLineBytes: number; maxPasteBytes: number };
+    /** On a resume: how many messages mentioned the member while it was away. */
+    mentions?: number;
   };
   nick_refused: { nick: string; reason: string };
   whisper: {
@@ -88,7 +117,10 @@ interface PrivateFields {
     /** "in" for the recipient's copy, "out" for the sender's. */
     direction: "in" | "out";
   };
-  users: { nicks: string[]; owner: string | null };
+  /** `nicks` and `owner` for older clients; `members` says more about each. */
+  users: { nicks: string[]; owner: string | null; members?: MemberInfo[] };
+  /** The topic, on joining and for `/topic`. */
+  current_topic: { text: string; by: string; since: number };
   notice: { text: string };
   error: { text: string };
   /** A schedule was accepted. */

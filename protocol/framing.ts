@@ -22,13 +22,14 @@ export type LineResult = { kind: "line"; text: string } | { kind: "oversized"; b
  * memory per connection stays bounded whatever a client sends.
  */
 export class LineSplitter {
-  #maxLineBytes: number;
+  #limit: () => number;
   #pending: Uint8Array | null = null;
   #discarding = false;
   #discarded = 0;
 
-  constructor(maxLineBytes: number) {
-    this.#maxLineBytes = maxLineBytes;
+  /** `maxLineBytes` may be a function, asked afresh for each line. */
+  constructor(maxLineBytes: number | (() => number)) {
+    this.#limit = typeof maxLineBytes === "number" ? () => maxLineBytes : maxLineBytes;
   }
 
   /** Feeds a chunk; calls `emit` for each complete line or oversized line. */
@@ -41,7 +42,7 @@ export class LineSplitter {
         this.#discarded += end - start;
       } else {
         const heldBytes = this.#pending?.length ?? 0;
-        if (heldBytes + (end - start) > this.#maxLineBytes + 1) {
+        if (heldBytes + (end - start) > this.#limit() + 1) {
           // +1 leaves room for a trailing "\r" that is not part of the line.
           this.#discarding = true;
           this.#discarded = heldBytes + (end - start);
@@ -87,7 +88,7 @@ export class LineSplitter {
   #emitLine(line: Uint8Array, emit: (result: LineResult) => void): void {
     let length = line.length;
     if (length > 0 && line[length - 1] === CARRIAGE_RETURN) length--;
-    if (length > this.#maxLineBytes) {
+    if (length > this.#limit()) {
       emit({ kind: "oversized", bytes: length });
       return;
     }

@@ -5,6 +5,8 @@ export const DEFAULT_PORT = 9999;
 export interface Limits {
   /** Longest accepted line, in bytes, excluding the newline. */
   maxLineBytes: number;
+  /** Longest pasted block of lines a structured client may send as one message, in bytes. */
+  maxPasteBytes: number;
   /** Sustained lines per second per connection; 0 turns flood control off. */
   rate: number;
   /** Lines a connection may send at once before the rate applies. */
@@ -21,6 +23,7 @@ export interface Limits {
 
 export const DEFAULT_LIMITS: Readonly<Limits> = {
   maxLineBytes: 4096,
+  maxPasteBytes: 16384,
   rate: 5,
   burst: 10,
   outboxBytes: 1024 * 1024,
@@ -28,6 +31,9 @@ export const DEFAULT_LIMITS: Readonly<Limits> = {
   maxPerIp: 16,
   maxConnections: 10000,
 };
+
+/** Lines in one pasted block at most. */
+export const MAX_PASTE_LINES = 100;
 
 /** Lines held back by flood control before further lines are dropped. */
 export const FLOOD_BACKLOG = 50;

@@ -16,8 +16,12 @@ export interface ByteReader {
 }
 
 export interface ReadLinesOptions {
-  /** Longest line, in bytes without its line ending; longer ones are reported as oversized. */
-  maxLineBytes: number;
+  /**
+   * Longest line, in bytes without its line ending; longer ones are reported
+   * as oversized. A function is asked again for every line, for a source
+   * whose limit changes with what it said (the server's framing handshake).
+   */
+  maxLineBytes: number | (() => number);
   /** First read buffer size (default 256 bytes). */
   minBufferBytes?: number;
   /** The read buffer never grows past this (default 64 KiB). */

@@ -2,14 +2,23 @@
  * The plain-text rendering of room events, as `nc` and telnet users see them.
  * The `chat join` client reuses the wording and adds its own times and colors.
  */
-import type { ServerEvent } from "./events.ts";
-import { formatClock } from "./time.ts";
+import type { MemberInfo, ServerEvent } from "./events.ts";
+import { formatClock, formatDue } from "./time.ts";
+
+/**
+ * Continuation lines of a multi-line event (a pasted block, the schedule
+ * list) start with this much space, under the text after the `[HH:MM] `
+ * stamp, so no line of a user's block can start like a line of its own.
+ */
+export const CONTINUATION_INDENT = "        ";
 
 /** The words of an event, without its time stamp. */
 export function eventText(event: ServerEvent): string {
   switch (event.type) {
     case "message":
       return `${event.from}: ${event.text}`;
+    case "action":
+      return `* ${event.from} ${event.text}`;
     case "scheduled":
       return `[Scheduled by ${event.from}] ${event.text}${event.late ? " (sent late)" : ""}`;
     case "join":
@@ -21,7 +30,15 @@ export function eventText(event: ServerEvent): string {
     case "rename":
       return `User "${event.from}" has changed their nickname to "${event.to}".`;
     case "owner":
-      return `* ${event.nick} is now the room owner.`;
+      return event.standIn
+        ? `* ${event.nick} stands in as the room owner while ${event.for} reconnects.`
+        : `* ${event.nick} is now the room owner.`;
+    case "topic":
+      return event.text === ""
+        ? `* ${event.by} cleared the topic.`
+        : `* ${event.by} set the topic: ${event.text}`;
+    case "current_topic":
+      return `Topic: ${event.text} (set by ${event.by})`;
     case "welcome":
       return event.resumed
         ? `Welcome back, ${event.nick}! Your session was resumed.`
@@ -36,36 +53,68 @@ export function eventText(event: ServerEvent): string {
         : `[Whisper to ${event.to}] ${event.text}`;
     case "users":
       return `Users in chat: ${
-        event.nicks.map((nick) => nick === event.owner ? `${nick} (owner)` : nick).join(", ")
+        (event.members ?? event.nicks.map((nick) => memberOf(nick, event.owner))).map(
+          describeMember,
+        )
+          .join(", ")
       }`;
     case "notice":
     case "error":
     case "kicked":
       return event.text;
     case "schedule_ok":
-      return `Scheduled #${event.id} for ${formatClock(event.due)}: ${event.text}`;
+      return `Scheduled #${event.id} for ${formatDue(event.due, event.at)}: ${event.text}`;
     case "unscheduled":
-      return `Cancelled scheduled message #${event.id} for ${formatClock(event.due)}.`;
+      return event.by === undefined
+        ? `Cancelled scheduled message #${event.id} for ${formatClock(event.due)}.`
+        : `${event.by} cancelled your scheduled message #${event.id} for ${
+          formatClock(event.due)
+        }: ${event.text}`;
     case "schedule_dropped":
       return `Your scheduled message #${event.id} for ${
         formatClock(event.due)
       } was not sent: the server was down at that time. Text: ${event.text}`;
     case "schedules":
       return event.items.length === 0
-        ? "You have no pending scheduled messages."
-        : `Pending scheduled messages: ${
-          event.items.map((item) => `#${item.id} at ${formatClock(item.due)}: ${item.text}`)
-            .join("; ")
+        ? "No pending scheduled messages."
+        : `Pending scheduled messages:${
+          event.items.map((item) =>
+            `\n#${item.id} ${atDue(item.due, event.at)} (${item.from}): ${item.text}`
+          ).join("")
         }`;
     case "bye":
       return `Disconnected: ${event.reason}`;
   }
 }
 
-/** One plain-text line for an event, in the server's time zone. */
+/** "at 09:30" today, "tomorrow at 09:30" or "Sat 29 Nov at 09:30" later. */
+function atDue(due: number, now: number): string {
+  const when = formatDue(due, now);
+  return when.includes(" at ") ? when : `at ${when}`;
+}
+
+function memberOf(nick: string, owner: string | null): MemberInfo {
+  return nick === owner ? { nick, owner: true } : { nick };
+}
+
+function describeMember(member: MemberInfo): string {
+  const notes: string[] = [];
+  if (member.owner) notes.push(member.standIn ? "standing in as owner" : "owner");
+  if (member.away !== undefined) notes.push(member.away ? `away: ${member.away}` : "away");
+  if (member.reconnecting) notes.push("reconnecting");
+  return notes.length === 0 ? member.nick : `${member.nick} (${notes.join(", ")})`;
+}
+
+/** Indents every line after the first, for a multi-line event under one stamp. */
+export function indentContinuation(text: string, indent = CONTINUATION_INDENT): string {
+  return text.includes("\n") ? text.replaceAll("\n", `\n${indent}`) : text;
+}
+
+/** The plain-text lines for an event, in the server's time zone, each ending in CRLF. */
 export function plainLine(event: ServerEvent): string {
   const history = "history" in event && event.history ? "(history) " : "";
-  return `[${formatClock(event.at)}] ${history}${eventText(event)}\r\n`;
+  const text = indentContinuation(eventText(event)).replaceAll("\n", "\r\n");
+  return `[${formatClock(event.at)}] ${history}${text}\r\n`;
 }
 
 /** The first line every client receives, before it has said anything. */

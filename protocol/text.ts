@@ -26,6 +26,27 @@ export function sanitizeText(text: string): string {
   return text.replace(ESCAPE_SEQUENCE, "").replaceAll("\t", " ").replace(UNSAFE, "");
 }
 
+/**
+ * A pasted block of lines: each line made safe as `sanitizeText` does, line
+ * breaks kept ("\r\n" becomes "\n"), and blank lines at either end dropped.
+ */
+export function sanitizeLines(text: string): string {
+  const lines = text.split(/\r?\n|\r/).map((line) => sanitizeText(line).trimEnd());
+  while (lines.length > 0 && lines[0].trim() === "") lines.shift();
+  while (lines.length > 0 && lines.at(-1)!.trim() === "") lines.pop();
+  return lines.join("\n");
+}
+
+/**
+ * Whether `text` names `nick` as a whole word (an "@" before it allowed),
+ * ignoring case: "ana", "@Ana:" and "hi ana!" mention ana; "banana" does not.
+ */
+export function mentionsNick(text: string, nick: string): boolean {
+  if (nick === "") return false;
+  const escaped = nick.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`(^|[^\\p{L}\\p{N}_])@?${escaped}($|[^\\p{L}\\p{N}_])`, "iu").test(text);
+}
+
 /** Longest nickname, in characters (code points). */
 export const MAX_NICK_CHARS = 32;
 

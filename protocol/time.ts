@@ -15,6 +15,39 @@ export function formatClock(at: number, timeZone?: string): string {
   return `${pad2(hour)}:${pad2(minute)}`;
 }
 
+const WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"] as const;
+const MONTHS = [
+  "Jan",
+  "Feb",
+  "Mar",
+  "Apr",
+  "May",
+  "Jun",
+  "Jul",
+  "Aug",
+  "Sep",
+  "Oct",
+  "Nov",
+  "Dec",
+] as const;
+
+/**
+ * When `due` is, seen from `now`, in this process's zone: "09:30" today,
+ * "tomorrow at 09:30", or "Sat 29 Nov at 09:30" further ahead.
+ */
+export function formatDue(due: number, now: number): string {
+  const clock = formatClock(due);
+  const dueDay = new Date(due);
+  const today = new Date(now);
+  dueDay.setHours(0, 0, 0, 0);
+  today.setHours(0, 0, 0, 0);
+  const days = Math.round((dueDay.getTime() - today.getTime()) / 86_400_000);
+  if (days <= 0) return clock;
+  if (days === 1) return `tomorrow at ${clock}`;
+  const date = new Date(due);
+  return `${WEEKDAYS[date.getDay()]} ${date.getDate()} ${MONTHS[date.getMonth()]} at ${clock}`;
+}
+
 function pad2(value: number): string {
   return value < 10 ? `0${value}` : `${value}`;
 }

@@ -71,15 +71,39 @@ async function readVersion(): Promise<unknown> {
   return config.version;
 }
 
+/** Why `deno compile` failed, as a line a person can act on, or null if its own output says it. */
+export function compileFailureHint(output: string): string | null {
+  const download = /(https:\/\/dl\.deno\.land\/\S+?\.zip)/.exec(output);
+  if (download) {
+    return `deno compile could not download the Deno runtime it builds on (${
+      download[1]
+    }). Build where that address is reachable (the release workflow does), or download that zip, ` +
+      "unpack its denort binary, and point DENORT_BIN at it.";
+  }
+  return null;
+}
+
+/** Runs deno with `args`, passing its output through; throws with a hint when it fails. */
 async function run(args: string[], dryRun: boolean): Promise<void> {
   console.error(`$ deno ${args.join(" ")}`);
   if (dryRun) return;
-  const { code } = await new Deno.Command(Deno.execPath(), {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
     args,
     cwd: ROOT,
     stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
   }).output();
-  if (code !== 0) throw new Error(`deno compile exited with code ${code}`);
+  await Deno.stdout.write(stdout);
+  await Deno.stderr.write(stderr);
+  if (code === 0) return;
+  const output = new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr);
+  throw new CompileError(compileFailureHint(output) ?? `deno compile exited with code ${code}.`);
+}
+
+/** A build that failed; its message is the one line to show. */
+class CompileError extends Error {
+  override name = "CompileError";
 }
 
 const USAGE = "Usage: compile.ts [--dry-run] [--all | --target TRIPLE] | --check-tag vX.Y.Z";
@@ -115,7 +139,13 @@ async function main(args: string[]): Promise<number> {
   }
 
   for (const triple of triples) {
-    await run(compileArgs(triple), dryRun);
+    try {
+      await run(compileArgs(triple), dryRun);
+    } catch (error) {
+      if (!(error instanceof CompileError)) throw error;
+      console.error(`error: ${error.message}`);
+      return 1;
+    }
   }
   return 0;
 }

@@ -38,8 +38,9 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "memory-store-no-history",
     file: "server/memory_store.ts",
-    find: "    if (limit <= 0) return [];",
-    replace: "    if (limit <= 0 || limit > 0) return [];",
+    find: "  recentMessages(limit: number): ConversationEvent[] {\n    if (limit <= 0) return [];",
+    replace:
+      "  recentMessages(limit: number): ConversationEvent[] {\n    if (limit <= 0 || limit > 0) return [];",
     breaks: "A --memory room shows newcomers no history.",
   },
   {
@@ -52,8 +53,8 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "join-resumes-from-zero",
     file: "client/join.ts",
-    find: "lastSeq: this.#resumeToken ? this.#lastSeq : undefined,",
-    replace: "lastSeq: this.#resumeToken ? 0 : undefined,",
+    find: "        lastSeq: this.#lastSeq > 0 ? this.#lastSeq : undefined,",
+    replace: "        lastSeq: this.#lastSeq > 0 ? 0 : undefined,",
     breaks: "chat join asks for the whole log again on every resume instead of what it missed.",
   },
   {
@@ -101,8 +102,10 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "memory-store-history-unbounded",
     file: "server/memory_store.ts",
-    find: "for (let i = events.length - 1; i >= 0 && found.length < limit; i--) {",
-    replace: "for (let i = events.length - 1; i >= 0; i--) {",
+    find:
+      "    const events = this.#inOrder();\n    for (let i = events.length - 1; i >= 0 && found.length < limit; i--) {\n      const event = events[i];\n      if (isChatMessage(event)) found.push(event);",
+    replace:
+      "    const events = this.#inOrder();\n    for (let i = events.length - 1; i >= 0; i--) {\n      const event = events[i];\n      if (isChatMessage(event)) found.push(event);",
     breaks: "A --memory room ignores --history and replays every kept message to a newcomer.",
   },
   {
@@ -115,7 +118,7 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "resume-leaves-old-socket",
     file: "server/room.ts",
-    find: "if (member.detachedAt === undefined) this.#outbox.close(member.id);",
+    find: "    if (!wasDetached) this.#outbox.close(member.id);\n",
     replace: "",
     breaks: "Resuming a session that is still attached leaves the old connection open.",
   },
@@ -168,8 +171,8 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "newest-member-inherits",
     file: "server/room.ts",
-    find: "if (!heir || candidate.arrival < heir.arrival) heir = candidate;",
-    replace: "if (!heir || candidate.arrival > heir.arrival) heir = candidate;",
+    find: "      if (!found || candidate.arrival < found.arrival) found = candidate;",
+    replace: "      if (!found || candidate.arrival > found.arrival) found = candidate;",
     breaks: "Ownership passes to the newest member instead of the longest-present one.",
   },
   {
@@ -182,8 +185,8 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "line-limit-off-by-one",
     file: "protocol/framing.ts",
-    find: "    if (length > this.#maxLineBytes) {",
-    replace: "    if (length > this.#maxLineBytes + 1) {",
+    find: "    if (length > this.#limit()) {",
+    replace: "    if (length > this.#limit() + 1) {",
     breaks: "A line one byte over --max-line-bytes is accepted.",
   },
   {
@@ -211,8 +214,8 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "newcomer-gets-no-history",
     file: "server/room.ts",
-    find: "for (const event of this.store.recentMessages(this.historySize)) {",
-    replace: "for (const event of this.store.recentMessages(0)) {",
+    find: "    const history = this.store.recentMessages(this.historySize)",
+    replace: "    const history = this.store.recentMessages(0)",
     breaks: "A newcomer is shown no history.",
   },
   {
@@ -274,7 +277,7 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "client-prints-escapes",
     file: "client/render.ts",
-    find: "const safe = mapUserText(event, sanitizeText, sanitizeText);",
+    find: "const safe = mapUserText(event, sanitizeText, safeText);",
     replace: "const safe = mapUserText(event, (text) => text, (text) => text);",
     breaks: "chat join prints escape sequences a hostile server sends.",
   },
@@ -361,5 +364,120 @@ export const MUTANTS: readonly Mutant[] = [
     find: "      if (twin && twin !== renaming) {",
     replace: "      if (twin && twin !== renaming && false) {",
     breaks: "A name whose skeleton matches a present member's (Cyrillic аlice) is accepted.",
+  },
+  {
+    id: "narrowing-leaves-stale-row",
+    file: "client/screen.ts",
+    find: '    const up = rowsUp > 0 ? cursorUp(rowsUp) : "";',
+    replace: '    const up = "";',
+    breaks: "Narrowing the window leaves a stale piece of the input line on screen.",
+  },
+  {
+    id: "reconnect-prompt-says-nickname",
+    file: "client/join.ts",
+    find: "    else if (this.#reconnecting && nick) prompt = `${nick} (reconnecting)> `;",
+    replace: "",
+    breaks: "While reconnecting, the prompt says Nickname: though the line is sent as chat.",
+  },
+  {
+    id: "ctrl-c-reconnecting-gives-up",
+    file: "client/join.ts",
+    find: '    if (this.#ending === "quit") return "quit";',
+    replace: "",
+    breaks: "Ctrl-C while reconnecting says it could not reconnect and exits 1.",
+  },
+  {
+    id: "accepted-then-closed-gives-up",
+    file: "client/join.ts",
+    find: "      if (!this.#joinedOnce) return 1;",
+    replace: "      if (!this.#registered) return 1;",
+    breaks: "chat join gives up when a proxy accepts and closes while the room is down.",
+  },
+  {
+    id: "rejoin-shows-history-again",
+    file: "client/join.ts",
+    find: "        lastSeq: this.#lastSeq > 0 ? this.#lastSeq : undefined,",
+    replace: "        lastSeq: this.#resumeToken ? this.#lastSeq : undefined,",
+    breaks: "After a server restart, chat join prints the history it already showed again.",
+  },
+  {
+    id: "second-signal-kills-shutdown",
+    file: "server/serve.ts",
+    find: "    if (signalsSeen === 1) {",
+    replace:
+      "    if (signalsSeen === 1 || signalsSeen === 2) {\n      if (signalsSeen === 2) Deno.exit(130);",
+    breaks: "A second Ctrl-C during shutdown kills the room before members are told.",
+  },
+  {
+    id: "bad-host-crashes",
+    file: "server/serve.ts",
+    find: '    return 2;\n  }\n  logger.info("data"',
+    replace: '    throw error;\n  }\n  logger.info("data"',
+    breaks: "chat serve with a bad --host crashes with a stack trace.",
+  },
+  {
+    id: "json-limit-counts-wrapper",
+    file: "server/session.ts",
+    find: "          ? jsonLineBytes(this.#host.limits)",
+    replace: "          ? this.#host.limits.maxLineBytes",
+    breaks: "The line limit counts the JSON around a chat join user's text.",
+  },
+  {
+    id: "paste-unbounded",
+    file: "server/session.ts",
+    find: "  if (bytes > limits.maxPasteBytes) {",
+    replace: "  if (bytes > Infinity) {",
+    breaks: "A pasted block is not held to --max-paste-bytes.",
+  },
+  {
+    id: "ignore-ignored",
+    file: "server/room.ts",
+    find: "      this.#ignorers(member),\n    );\n  }\n\n  /** A member left",
+    replace: "    );\n  }\n\n  /** A member left",
+    breaks: "/ignore does not hide the ignored member's messages.",
+  },
+  {
+    id: "away-not-told",
+    file: "server/room.ts",
+    find:
+      '      this.notice(from, `${target.nick} is away${target.away ? `: ${target.away}` : "."}`);',
+    replace: "",
+    breaks: "Whispering to an away member does not say they are away.",
+  },
+  {
+    id: "no-stand-in-owner",
+    file: "server/room.ts",
+    find: "      if (member === this.#owner || member === this.#standIn) this.#appointStandIn();",
+    replace: "",
+    breaks: "While the owner reconnects, nobody can kick for up to a minute.",
+  },
+  {
+    id: "topic-not-shown-on-join",
+    file: "server/room.ts",
+    find:
+      '      this.#outbox.send(id, { type: "current_topic", at: now, text, by, since: at });\n    }\n    for (const note',
+    replace: "    }\n    for (const note",
+    breaks: "A newcomer is not shown the topic.",
+  },
+  {
+    id: "history-does-not-page",
+    file: "server/room.ts",
+    find: "    member.historyBefore = page[0].seq;",
+    replace: "",
+    breaks: "/history shows the same page again instead of earlier messages.",
+  },
+  {
+    id: "double-slash-is-command",
+    file: "server/commands.ts",
+    find: '  if (!text.startsWith("/") || text.startsWith("//")) {',
+    replace: '  if (!text.startsWith("/")) {',
+    breaks: "//text is taken as a command instead of sending /text.",
+  },
+  {
+    id: "whisper-to-self",
+    file: "server/room.ts",
+    find: '    if (target === from) throw new CommandError("You cannot whisper to yourself.");',
+    replace: "",
+    breaks: "A member can whisper to itself.",
   },
 ];

@@ -59,7 +59,13 @@ export class ChatServer {
     this.#exemptLoopback = options.exemptLoopback ?? true;
     this.#stallMs = options.stallMs;
     this.#fanout = new Fanout(this.pacer, (connection) => this.#closeSoon(connection));
-    this.room = new Room(new LoggedOutbox(this.#fanout, this.#log), options);
+    this.room = new Room(new LoggedOutbox(this.#fanout, this.#log), {
+      ...options,
+      sendLimits: {
+        maxLineBytes: this.limits.maxLineBytes,
+        maxPasteBytes: this.limits.maxPasteBytes,
+      },
+    });
     this.#sessionHost = {
       room: this.room,
       limits: this.limits,

@@ -24,6 +24,8 @@ export interface Param {
 
 export interface Command {
   name: string;
+  /** Other names for it, as IRC and ssh-chat users type them. */
+  aliases?: readonly string[];
   params: readonly Param[];
   help: string;
   /** When set, only the owner may run it and others get this refusal. */
@@ -100,10 +102,30 @@ export function parseDue(spec: string, now: number, timeZone?: string): number |
 
 const whisper: Command = {
   name: "whisper",
+  aliases: ["msg", "w"],
   params: [{ name: "nick" }, { name: "message", rest: true }],
   help: "Send a private message that only <nick> sees.",
   run(room, member, [nick, text]) {
     room.whisper(member, nick, text);
+  },
+};
+
+const reply: Command = {
+  name: "reply",
+  aliases: ["r"],
+  params: [{ name: "message", rest: true }],
+  help: "Whisper back to whoever whispered to you last.",
+  run(room, member, [text]) {
+    room.reply(member, text);
+  },
+};
+
+const me: Command = {
+  name: "me",
+  params: [{ name: "action", rest: true }],
+  help: 'Say what you are doing: /me waves shows "* you waves".',
+  run(room, member, [text]) {
+    room.act(member, text);
   },
 };
 
@@ -150,6 +172,7 @@ const unschedule: Command = {
 
 const user: Command = {
   name: "user",
+  aliases: ["names", "who"],
   params: [],
   help: "List the members of the room; the owner is marked.",
   run(room, member) {
@@ -159,10 +182,76 @@ const user: Command = {
 
 const rename: Command = {
   name: "rename",
+  aliases: ["nick"],
   params: [{ name: "new nickname", rest: true }],
   help: "Change your nickname.",
   run(room, member, [nick]) {
     room.rename(member, nick);
+  },
+};
+
+const away: Command = {
+  name: "away",
+  params: [{ name: "reason", rest: true, optional: true }],
+  help: "Mark yourself away; whoever whispers to you is told, once.",
+  run(room, member, [reason]) {
+    room.setAway(member, reason);
+  },
+};
+
+const back: Command = {
+  name: "back",
+  params: [],
+  help: "You are back; see how often you were mentioned.",
+  run(room, member) {
+    room.setBack(member);
+  },
+};
+
+const ignore: Command = {
+  name: "ignore",
+  params: [{ name: "nick" }],
+  help: "Stop seeing a member's messages and whispers.",
+  run(room, member, [nick]) {
+    room.ignore(member, nick);
+  },
+};
+
+const unignore: Command = {
+  name: "unignore",
+  params: [{ name: "nick" }],
+  help: "See a member's messages again.",
+  run(room, member, [nick]) {
+    room.unignore(member, nick);
+  },
+};
+
+const ignored: Command = {
+  name: "ignored",
+  params: [],
+  help: "List the members you ignore.",
+  run(room, member) {
+    room.listIgnored(member);
+  },
+};
+
+const topic: Command = {
+  name: "topic",
+  params: [{ name: "text", rest: true, optional: true }],
+  help: 'Show the topic; the owner sets it ("/topic -" clears it).',
+  run(room, member, [text]) {
+    room.topic(member, text === "" ? null : text === "-" ? "" : text);
+  },
+};
+
+const history: Command = {
+  name: "history",
+  params: [{ name: "n", optional: true }],
+  help: `Show up to n (default 20) earlier messages; again for the ones before those.`,
+  run(room, member, [count]) {
+    const n = count === "" ? 20 : Number(count);
+    if (!Number.isInteger(n) || n < 1) throw usageError(history);
+    room.history(member, n);
   },
 };
 
@@ -173,8 +262,13 @@ const help: Command = {
   run(room, member) {
     room.notice(member, "Commands:");
     for (const command of COMMANDS) {
-      room.notice(member, `  ${synopsis(command)} - ${command.help}`);
+      const aliases = command.aliases?.map((alias) => `/${alias}`).join(", ");
+      room.notice(
+        member,
+        `  ${synopsis(command)}${aliases ? ` (also ${aliases})` : ""} - ${command.help}`,
+      );
     }
+    room.notice(member, '  //text - Send a message that starts with "/".');
   },
 };
 
@@ -189,18 +283,29 @@ const quit: Command = {
 
 export const COMMANDS: readonly Command[] = [
   whisper,
+  reply,
+  me,
   kick,
   schedule,
   schedules,
   unschedule,
   user,
   rename,
+  away,
+  back,
+  ignore,
+  unignore,
+  ignored,
+  topic,
+  history,
   help,
   quit,
 ];
 
 const BY_NAME: ReadonlyMap<string, Command> = new Map(
-  COMMANDS.map((command) => [command.name, command]),
+  COMMANDS.flatMap((command) =>
+    [command.name, ...command.aliases ?? []].map((name) => [name, command] as const)
+  ),
 );
 
 export function findCommand(name: string): Command | undefined {
@@ -210,13 +315,18 @@ export function findCommand(name: string): Command | undefined {
 /**
  * A member typed `line`: a command if it starts with "/", else a chat
  * message. Leading spaces and letter case of the command name do not
- * matter, so " /Schedule" is "/schedule".
+ * matter, so " /Schedule" is "/schedule"; "//text" says "/text", as in IRC.
+ * A pasted block of several lines is always a message.
  */
 export function handleLine(room: Room, id: MemberId, line: string): void {
+  if (line.includes("\n")) {
+    room.say(id, line);
+    return;
+  }
   const text = sanitizeText(line).trim();
   if (text === "") return;
-  if (!text.startsWith("/")) {
-    room.say(id, text);
+  if (!text.startsWith("/") || text.startsWith("//")) {
+    room.say(id, text.startsWith("//") ? text.slice(1) : text);
     return;
   }
   room.perform(id, (member) => runCommand(room, member, text));

@@ -77,11 +77,24 @@ export class Fanout implements Outbox {
     connection.send(event);
   }
 
-  broadcast(event: ServerEvent): void {
+  /**
+   * Appends the event to the shared segments. A member in `except` (someone
+   * who ignores the sender) is first given everything before the event, then
+   * its cursor is moved past it: it never receives those bytes.
+   */
+  broadcast(event: ServerEvent, except?: ReadonlySet<MemberId>): void {
     const members = this.#cursors.length;
     if (members === 0) return;
+    const skipping: Cursor[] = [];
+    for (const id of except ?? []) {
+      const cursor = this.#byId.get(id);
+      if (!cursor) continue;
+      this.#catchUp(cursor);
+      skipping.push(cursor);
+    }
     if (members > this.#jsonMembers) this.#plain.append(encodeEvent(event, "plain"));
     if (this.#jsonMembers > 0) this.#json.append(encodeEvent(event, "json"));
+    for (const cursor of skipping) cursor.offset = this.#segment(cursor.json).length;
     if (!this.#flushRequested) {
       this.#flushRequested = true;
       this.#pacer.requestFlush(this);

@@ -12,8 +12,11 @@ import type { MemberId, Outbox } from "./room.ts";
 function broadcastFields(event: ServerEvent): LogFields | null {
   switch (event.type) {
     case "join":
-    case "owner":
       return { nick: event.nick, seq: event.seq };
+    case "owner":
+      return { nick: event.nick, standIn: event.standIn ?? false, seq: event.seq };
+    case "topic":
+      return { by: event.by, seq: event.seq };
     case "leave":
       return { nick: event.nick, reason: event.reason, seq: event.seq };
     case "kick":
@@ -44,10 +47,10 @@ export class LoggedOutbox implements Outbox {
     this.#inner.send(to, event);
   }
 
-  broadcast(event: ServerEvent): void {
+  broadcast(event: ServerEvent, except?: ReadonlySet<MemberId>): void {
     const fields = broadcastFields(event);
     if (fields) this.#log("info", event.type, fields);
-    this.#inner.broadcast(event);
+    this.#inner.broadcast(event, except);
   }
 
   admit(id: MemberId): void {

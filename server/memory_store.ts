@@ -5,6 +5,11 @@
 import type { ConversationEvent, PrivateEvent } from "../protocol/events.ts";
 import type { RoomStore, Schedule } from "./store.ts";
 
+/** What history shows: what members said, not who came and went. */
+function isChatMessage(event: ConversationEvent): boolean {
+  return event.type === "message" || event.type === "action" || event.type === "scheduled";
+}
+
 /** Conversation events kept for resume; history needs far fewer. */
 const DEFAULT_CAPACITY = 4096;
 
@@ -17,6 +22,7 @@ export class MemoryStore implements RoomStore {
   #schedules = new Map<number, Schedule>();
   #lastScheduleId = 0;
   #notes = new Map<string, PrivateEvent[]>();
+  #settings = new Map<string, string>();
 
   constructor(capacity = DEFAULT_CAPACITY) {
     this.#capacity = capacity;
@@ -44,9 +50,28 @@ export class MemoryStore implements RoomStore {
     const events = this.#inOrder();
     for (let i = events.length - 1; i >= 0 && found.length < limit; i--) {
       const event = events[i];
-      if (event.type === "message" || event.type === "scheduled") found.push(event);
+      if (isChatMessage(event)) found.push(event);
     }
     return found.reverse();
+  }
+
+  messagesBefore(beforeSeq: number, limit: number): ConversationEvent[] {
+    if (limit <= 0) return [];
+    const found: ConversationEvent[] = [];
+    const events = this.#inOrder();
+    for (let i = events.length - 1; i >= 0 && found.length < limit; i--) {
+      const event = events[i];
+      if (event.seq < beforeSeq && isChatMessage(event)) found.push(event);
+    }
+    return found.reverse();
+  }
+
+  loadSetting(name: string): string | null {
+    return this.#settings.get(name) ?? null;
+  }
+
+  saveSetting(name: string, value: string): void {
+    this.#settings.set(name, value);
   }
 
   eventsAfter(afterSeq: number): ConversationEvent[] | null {

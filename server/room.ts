@@ -10,9 +10,22 @@
  * A verb throws `CommandError` for a user's mistake, and `perform()` turns
  * that into an error line for the member who asked.
  */
-import type { ConversationEvent, PrivateEvent, ServerEvent } from "../protocol/events.ts";
+import type {
+  ConversationEvent,
+  MemberInfo,
+  PrivateEvent,
+  ServerEvent,
+} from "../protocol/events.ts";
+import { DEFAULT_LIMITS } from "../protocol/limits.ts";
 import { lookalikeKeys, lookalikeProblem } from "../protocol/nickname_safety.ts";
-import { nicknameKey, nicknameProblem, normalizeNickname, sanitizeText } from "../protocol/text.ts";
+import {
+  mentionsNick,
+  nicknameKey,
+  nicknameProblem,
+  normalizeNickname,
+  sanitizeLines,
+  sanitizeText,
+} from "../protocol/text.ts";
 import { CommandError } from "./command_error.ts";
 import { MemoryStore } from "./memory_store.ts";
 import type { RoomStore, Schedule } from "./store.ts";
@@ -24,8 +37,8 @@ export type MemberId = number;
 export interface Outbox {
   /** Delivers an event to one connection. */
   send(to: MemberId, event: ServerEvent): void;
-  /** Delivers an event to every admitted connection. */
-  broadcast(event: ServerEvent): void;
+  /** Delivers an event to every admitted connection but those in `except`. */
+  broadcast(event: ServerEvent, except?: ReadonlySet<MemberId>): void;
   /** The connection is now a member and receives broadcasts. */
   admit(id: MemberId): void;
   /** Closes a connection once what is queued for it has been sent. */
@@ -53,6 +66,18 @@ export interface Member {
   detachedAt?: number;
   /** Whispers that arrived while detached, replayed on resume. */
   missed?: ServerEvent[];
+  /** Set by `/away`: the reason, possibly "". */
+  away?: string;
+  /** Messages that mentioned the member while it was away or detached. */
+  mentions: number;
+  /** Senders already told, this time, that the member is away or reconnecting. */
+  told?: Set<Member>;
+  /** Who whispered to the member last, for `/reply`. */
+  replyTo?: Member;
+  /** Members whose messages this member does not want to see. */
+  ignoring?: Set<Member>;
+  /** `/history` pages back from the message before this `seq`. */
+  historyBefore: number;
 }
 
 export interface RoomOptions {
@@ -64,6 +89,8 @@ export interface RoomOptions {
   resumeGraceMs?: number;
   /** Makes resume tokens; injectable so tests are deterministic. */
   newToken?: () => string;
+  /** What a member may send, told to clients in the welcome. */
+  sendLimits?: { maxLineBytes: number; maxPasteBytes: number };
 }
 
 export interface JoinOptions {
@@ -71,7 +98,10 @@ export interface JoinOptions {
   resumable?: boolean;
   /** A token from an earlier welcome, to take that session back. */
   resume?: string;
-  /** The last conversation seq the client has shown. */
+  /**
+   * The last conversation seq the client has shown. A resume replays what
+   * came after it; a fresh join shows only history after it.
+   */
   lastSeq?: number;
   /** The client's IANA time zone, already checked by the edge. */
   timeZone?: string;
@@ -85,6 +115,18 @@ const STALE_AFTER_MS = 60 * 60_000;
 export const MAX_SCHEDULES_PER_MEMBER = 20;
 /** Whispers held for a detached member. */
 const MAX_MISSED = 200;
+/** Messages one `/history` may show. */
+export const MAX_HISTORY_PAGE = 100;
+/** Members one member may ignore. */
+const MAX_IGNORED = 100;
+/** Longest topic, in characters. */
+export const MAX_TOPIC_CHARS = 300;
+
+interface Topic {
+  text: string;
+  by: string;
+  at: number;
+}
 
 export class Room {
   readonly clock: Clock;
@@ -93,15 +135,24 @@ export class Room {
   readonly resumeGraceMs: number;
   #outbox: Outbox;
   #newToken: () => string;
+  #limits: { maxLineBytes: number; maxPasteBytes: number };
   #members = new Map<MemberId, Member>();
   #byKey = new Map<string, Member>();
   /** Every look-alike key (nickname_safety.ts) of every member's name. */
   #byLookalike = new Map<string, Member>();
+  /** Who holds ownership: the longest-present member, even while reconnecting. */
   #owner: Member | null = null;
+  /** Who has the owner's powers while the owner reconnects. */
+  #standIn: Member | null = null;
+  /** For each member, who ignores it: the members its messages skip. */
+  #ignoredBy = new Map<Member, Set<Member>>();
+  /** Members who are away or reconnecting, whose missed mentions are counted. */
+  #absent = new Set<Member>();
   #arrivals = 0;
   #seq: number;
   #schedules: Schedule[];
   #nextScheduleId: number;
+  #topic: Topic | null;
 
   constructor(outbox: Outbox, options: RoomOptions = {}) {
     this.#outbox = outbox;
@@ -110,16 +161,22 @@ export class Room {
     this.historySize = options.historySize ?? 50;
     this.resumeGraceMs = options.resumeGraceMs ?? 60_000;
     this.#newToken = options.newToken ?? (() => crypto.randomUUID());
+    this.#limits = options.sendLimits ?? {
+      maxLineBytes: DEFAULT_LIMITS.maxLineBytes,
+      maxPasteBytes: DEFAULT_LIMITS.maxPasteBytes,
+    };
     this.#seq = this.store.lastSeq();
     this.#schedules = this.store.loadSchedules().sort((a, b) => a.due - b.due);
     this.#nextScheduleId = this.store.lastScheduleId() + 1;
+    this.#topic = parseTopic(this.store.loadSetting("topic"));
     this.#settleOverdueSchedules();
   }
 
   // ---- queries ----
 
+  /** Who has the owner's powers now: the owner, or its stand-in while it reconnects. */
   get owner(): Member | null {
-    return this.#owner;
+    return this.#owner?.detachedAt === undefined ? this.#owner : this.#standIn;
   }
 
   /** Members in order of arrival. */
@@ -156,12 +213,14 @@ export class Room {
   join(id: MemberId, requested: string, options: JoinOptions = {}): boolean {
     const now = this.clock.now();
     const nick = normalizeNickname(requested);
+    // A client cannot have shown more than exists, nor less than nothing.
+    const lastSeq = options.lastSeq === undefined
+      ? undefined
+      : Math.min(Math.max(Math.trunc(options.lastSeq) || 0, 0), this.#seq);
     if (options.resume) {
       const held = this.#byKey.get(nicknameKey(nick));
       if (held && held.resumeToken === options.resume) {
-        // A client cannot have shown more than exists, nor less than nothing.
-        const lastSeq = Math.min(Math.max(Math.trunc(options.lastSeq ?? this.#seq), 0), this.#seq);
-        this.#resume(held, id, lastSeq, options.timeZone);
+        this.#resume(held, id, lastSeq ?? this.#seq, options.timeZone);
         return true;
       }
     }
@@ -177,6 +236,8 @@ export class Room {
       arrival: ++this.#arrivals,
       timeZone: options.timeZone,
       resumeToken: options.resumable ? this.#newToken() : undefined,
+      mentions: 0,
+      historyBefore: this.#seq + 1,
     };
     this.#members.set(id, member);
     this.#index(member);
@@ -185,28 +246,44 @@ export class Room {
       type: "welcome",
       at: now,
       nick,
-      owner: this.#owner === member,
+      owner: this.owner === member,
       seq: this.#seq,
       resume: member.resumeToken,
+      limits: this.#limits,
     });
-    for (const event of this.store.recentMessages(this.historySize)) {
-      this.#outbox.send(id, { ...event, history: true });
+    // A client that rejoins (after a restart, say) is shown only what it has not seen.
+    const history = this.store.recentMessages(this.historySize)
+      .filter((event) => lastSeq === undefined || event.seq > lastSeq);
+    if (history.length > 0) member.historyBefore = history[0].seq;
+    for (const event of history) this.#outbox.send(id, { ...event, history: true });
+    if (this.#topic && this.#topic.text !== "") {
+      const { text, by, at } = this.#topic;
+      this.#outbox.send(id, { type: "current_topic", at: now, text, by, since: at });
     }
     for (const note of this.store.takeNotes(member.key)) {
       this.#outbox.send(id, { ...note, at: now });
     }
     this.#outbox.admit(id);
     this.#publish({ type: "join", seq: 0, at: now, nick });
+    // An owner who is reconnecting with nobody standing in gets a stand-in now.
+    if (this.owner === null) this.#appointStandIn();
     return true;
   }
 
-  /** A member's chat message to everyone; control characters are removed first. */
+  /**
+   * A member's chat message to everyone; control characters are removed
+   * first. A structured client's pasted block keeps its line breaks.
+   */
   say(id: MemberId, line: string): void {
     const member = this.#active(id);
     if (!member) return;
-    const text = sanitizeText(line).trim();
+    const text = line.includes("\n") ? sanitizeLines(line) : sanitizeText(line).trim();
     if (text === "") return;
-    this.#publish({ type: "message", seq: 0, at: this.clock.now(), from: member.nick, text });
+    this.#countMentions(text, member);
+    this.#publish(
+      { type: "message", seq: 0, at: this.clock.now(), from: member.nick, text },
+      this.#ignorers(member),
+    );
   }
 
   /** A member left on purpose (or was disconnected by a limit); announced at once. */
@@ -215,18 +292,22 @@ export class Room {
     if (!member) return;
     this.#remove(member);
     this.#publish({ type: "leave", seq: 0, at: this.clock.now(), nick: member.nick, reason });
-    this.#handOverIfOwner(member);
+    this.#settleOwnership(member);
   }
 
   /**
    * A connection went away without saying goodbye. A structured client's
-   * nickname is held for the grace period so it can resume unnoticed.
+   * nickname is held for the grace period so it can resume unnoticed; an
+   * owner's powers pass to a stand-in at once, so someone can always kick.
    */
   drop(id: MemberId): void {
     const member = this.#members.get(id);
     if (!member) return;
     if (member.resumeToken && this.resumeGraceMs > 0) {
       member.detachedAt = this.clock.now();
+      member.told = undefined;
+      this.#absent.add(member);
+      if (member === this.#owner || member === this.#standIn) this.#appointStandIn();
     } else {
       this.leave(id, "disconnected");
     }
@@ -286,12 +367,46 @@ export class Room {
     return found;
   }
 
+  /** `/me waves`: an action line for everyone. */
+  act(member: Member, text: string): void {
+    this.#countMentions(text, member);
+    this.#publish(
+      { type: "action", seq: 0, at: this.clock.now(), from: member.nick, text },
+      this.#ignorers(member),
+    );
+  }
+
   whisper(from: Member, nick: string, text: string): void {
     const target = this.requireMember(nick);
+    if (target === from) throw new CommandError("You cannot whisper to yourself.");
     const at = this.clock.now();
     const event = { type: "whisper", at, from: from.nick, to: target.nick, text } as const;
-    this.tell(target, { ...event, direction: "in" });
+    // Someone who ignores the sender does not get it; the sender is not told.
+    if (!target.ignoring?.has(from)) {
+      this.tell(target, { ...event, direction: "in" });
+      target.replyTo = from;
+      // A whisper to someone away is as good as a mention.
+      if (this.#absent.has(target)) target.mentions++;
+    }
     this.tell(from, { ...event, direction: "out" });
+    if (target.told?.has(from)) return;
+    if (target.detachedAt !== undefined) {
+      (target.told ??= new Set()).add(from);
+      this.notice(from, `${target.nick} is reconnecting and will get your whisper on return.`);
+    } else if (target.away !== undefined) {
+      (target.told ??= new Set()).add(from);
+      this.notice(from, `${target.nick} is away${target.away ? `: ${target.away}` : "."}`);
+    }
+  }
+
+  /** Whispers to whoever whispered to this member last. */
+  reply(member: Member, text: string): void {
+    const to = member.replyTo;
+    if (!to) throw new CommandError("Nobody has whispered to you yet.");
+    if (this.#members.get(to.id) !== to) {
+      throw new CommandError(`${to.nick} has left; there is nobody to reply to.`);
+    }
+    this.whisper(member, to.nick, text);
   }
 
   /** The owner removes a member; refused for anyone else, and for oneself. */
@@ -303,7 +418,7 @@ export class Room {
     this.#remove(target);
     this.#outbox.close(target.id);
     this.#publish({ type: "kick", seq: 0, at: now, nick: target.nick, by: by.nick });
-    this.#handOverIfOwner(target);
+    this.#settleOwnership(target);
   }
 
   rename(member: Member, requested: string): void {
@@ -333,14 +448,120 @@ export class Room {
     this.leave(member.id, "quit");
   }
 
-  /** Tells the member who is here, in order of arrival, with the owner marked. */
+  /** Tells the member who is here, in order of arrival, and what each is up to. */
   listMembers(member: Member): void {
+    const owner = this.owner;
+    const members = this.members.map((m): MemberInfo => ({
+      nick: m.nick,
+      ...(m === owner ? { owner: true } : {}),
+      ...(m === owner && m === this.#standIn ? { standIn: true } : {}),
+      ...(m.away !== undefined ? { away: m.away } : {}),
+      ...(m.detachedAt !== undefined ? { reconnecting: true } : {}),
+    }));
     this.tell(member, {
       type: "users",
       at: this.clock.now(),
-      nicks: this.members.map((m) => m.nick),
-      owner: this.#owner?.nick ?? null,
+      nicks: members.map((m) => m.nick),
+      owner: owner?.nick ?? null,
+      members,
     });
+    if (member.away !== undefined && member.mentions > 0) {
+      this.notice(member, `You have been mentioned ${times(member.mentions)} while away.`);
+    }
+  }
+
+  /** `/away [reason]`: marked away in `/user`; whisperers are told once. */
+  setAway(member: Member, reason: string): void {
+    const firstTime = member.away === undefined;
+    member.away = reason;
+    member.told = undefined;
+    this.#absent.add(member);
+    if (firstTime) member.mentions = 0;
+    this.notice(
+      member,
+      `You are marked as away${reason ? `: ${reason}` : "."} /back when you return.`,
+    );
+  }
+
+  /** `/back`: no longer away; says how many mentions were missed. */
+  setBack(member: Member): void {
+    if (member.away === undefined) throw new CommandError("You are not marked as away.");
+    member.away = undefined;
+    member.told = undefined;
+    this.#absent.delete(member);
+    const missed = member.mentions;
+    member.mentions = 0;
+    this.notice(
+      member,
+      `Welcome back.${missed > 0 ? ` You were mentioned ${times(missed)} while away.` : ""}`,
+    );
+  }
+
+  /** Stops showing `nick`'s messages and whispers to this member, whatever it renames itself to. */
+  ignore(member: Member, nick: string): void {
+    const target = this.requireMember(nick);
+    if (target === member) throw new CommandError("You cannot ignore yourself.");
+    const ignoring = member.ignoring ??= new Set();
+    if (ignoring.has(target)) throw new CommandError(`You already ignore ${target.nick}.`);
+    if (ignoring.size >= MAX_IGNORED) {
+      throw new CommandError(`You already ignore ${MAX_IGNORED} members; /unignore one first.`);
+    }
+    ignoring.add(target);
+    let ignorers = this.#ignoredBy.get(target);
+    if (!ignorers) this.#ignoredBy.set(target, ignorers = new Set());
+    ignorers.add(member);
+    this.notice(
+      member,
+      `You no longer see messages from ${target.nick}. /unignore ${target.nick} to undo.`,
+    );
+  }
+
+  unignore(member: Member, nick: string): void {
+    const target = [...member.ignoring ?? []].find((m) => m.key === nicknameKey(nick));
+    if (!target) throw new CommandError(`You are not ignoring '${nick}'.`);
+    this.#stopIgnoring(member, target);
+    this.notice(member, `You see messages from ${target.nick} again.`);
+  }
+
+  listIgnored(member: Member): void {
+    const nicks = [...member.ignoring ?? []].map((m) => m.nick);
+    this.notice(
+      member,
+      nicks.length === 0 ? "You are not ignoring anyone." : `You are ignoring: ${nicks.join(", ")}`,
+    );
+  }
+
+  /** Shows the topic; with `text`, the owner sets it (an empty text is not possible: `clear`). */
+  topic(member: Member, text: string | null): void {
+    const now = this.clock.now();
+    if (text === null) {
+      if (!this.#topic || this.#topic.text === "") {
+        this.notice(member, "No topic is set.");
+      } else {
+        const { text, by, at } = this.#topic;
+        this.tell(member, { type: "current_topic", at: now, text, by, since: at });
+      }
+      return;
+    }
+    if (this.owner !== member) throw new CommandError("Only the room owner can set the topic.");
+    const clean = sanitizeText(text).trim();
+    if ([...clean].length > MAX_TOPIC_CHARS) {
+      throw new CommandError(`A topic may be at most ${MAX_TOPIC_CHARS} characters.`);
+    }
+    this.#topic = { text: clean, by: member.nick, at: now };
+    this.store.saveSetting("topic", JSON.stringify(this.#topic));
+    this.#publish({ type: "topic", seq: 0, at: now, text: clean, by: member.nick });
+  }
+
+  /** Up to `count` messages from before the earliest this member was shown; each call pages back. */
+  history(member: Member, count: number): void {
+    const page = this.store.messagesBefore(member.historyBefore, Math.min(count, MAX_HISTORY_PAGE));
+    if (page.length === 0) {
+      this.notice(member, "No earlier messages.");
+      return;
+    }
+    member.historyBefore = page[0].seq;
+    for (const event of page) this.tell(member, { ...event, history: true });
   }
 
   /** Queues a message for everyone at `due`, and confirms it to its author. */
@@ -365,26 +586,33 @@ export class Room {
     return schedule;
   }
 
-  /** Tells the member its pending schedules. */
+  /** Tells the member its pending schedules; the owner sees everyone's. */
   listSchedules(member: Member): void {
+    const everyone = this.owner === member;
     const items = this.#schedules
-      .filter((s) => s.authorKey === member.key)
+      .filter((s) => everyone || s.authorKey === member.key)
       .map(({ id, due, author, text }) => ({ id, due, from: author, text }));
     this.tell(member, { type: "schedules", at: this.clock.now(), items });
   }
 
-  /** Cancels a pending schedule: the author's own, or any for the owner. */
+  /** Cancels a pending schedule: the author's own, or any for the owner, who tells the author. */
   unschedule(member: Member, id: number): void {
     const index = this.#schedules.findIndex((s) => s.id === id);
     const schedule = this.#schedules[index];
     if (!schedule) throw new CommandError(`No pending scheduled message #${id}.`);
-    if (schedule.authorKey !== member.key && this.#owner !== member) {
+    if (schedule.authorKey !== member.key && this.owner !== member) {
       throw new CommandError(`Scheduled message #${id} is not yours to cancel.`);
     }
     this.#schedules.splice(index, 1);
     this.store.deleteSchedule(id);
+    const now = this.clock.now();
     const { due, text } = schedule;
-    this.tell(member, { type: "unscheduled", at: this.clock.now(), id, due, text });
+    this.tell(member, { type: "unscheduled", at: now, id, due, text });
+    if (schedule.authorKey === member.key) return;
+    const told: PrivateEvent = { type: "unscheduled", at: now, id, due, text, by: member.nick };
+    const author = this.#byKey.get(schedule.authorKey);
+    if (author) this.tell(author, told);
+    else this.store.addNote(schedule.authorKey, told);
   }
 
   // ---- internals ----
@@ -425,41 +653,109 @@ export class Room {
   #remove(member: Member): void {
     this.#members.delete(member.id);
     this.#unindex(member);
+    this.#absent.delete(member);
+    for (const ignored of member.ignoring ?? []) this.#stopIgnoring(member, ignored);
+    for (const ignorer of this.#ignoredBy.get(member) ?? []) ignorer.ignoring?.delete(member);
+    this.#ignoredBy.delete(member);
   }
 
-  #handOverIfOwner(member: Member): void {
-    if (this.#owner !== member) return;
-    let heir: Member | null = null;
-    for (const candidate of this.#members.values()) {
-      if (!heir || candidate.arrival < heir.arrival) heir = candidate;
+  #stopIgnoring(member: Member, ignored: Member): void {
+    member.ignoring?.delete(ignored);
+    const ignorers = this.#ignoredBy.get(ignored);
+    ignorers?.delete(member);
+    if (ignorers?.size === 0) this.#ignoredBy.delete(ignored);
+  }
+
+  /** The connections a member's messages skip: those of the members ignoring it. */
+  #ignorers(member: Member): ReadonlySet<MemberId> | undefined {
+    const ignorers = this.#ignoredBy.get(member);
+    if (!ignorers || ignorers.size === 0) return undefined;
+    return new Set([...ignorers].map((m) => m.id));
+  }
+
+  /** Counts a message against the members it mentions who are away or reconnecting. */
+  #countMentions(text: string, from: Member): void {
+    for (const member of this.#absent) {
+      if (member !== from && mentionsNick(text, member.nick)) member.mentions++;
     }
-    this.#owner = heir;
-    if (heir) this.#publish({ type: "owner", seq: 0, at: this.clock.now(), nick: heir.nick });
+  }
+
+  /** The longest-present member other than `except` who is attached, or null. */
+  #longestPresent(except: Member | null, attachedOnly: boolean): Member | null {
+    let found: Member | null = null;
+    for (const candidate of this.#members.values()) {
+      if (candidate === except) continue;
+      if (attachedOnly && candidate.detachedAt !== undefined) continue;
+      if (!found || candidate.arrival < found.arrival) found = candidate;
+    }
+    return found;
+  }
+
+  /** The owner reconnects (or its stand-in went): someone attached holds its powers meanwhile. */
+  #appointStandIn(): void {
+    const owner = this.#owner;
+    if (!owner || owner.detachedAt === undefined) return;
+    const standIn = this.#longestPresent(owner, true);
+    if (standIn === this.#standIn) return;
+    this.#standIn = standIn;
+    if (standIn) {
+      this.#publish({
+        type: "owner",
+        seq: 0,
+        at: this.clock.now(),
+        nick: standIn.nick,
+        standIn: true,
+        for: owner.nick,
+      });
+    }
+  }
+
+  /** After `gone` left: ownership passes on if it was the owner; a stand-in is replaced. */
+  #settleOwnership(gone: Member): void {
+    if (gone === this.#owner) {
+      const heir = this.#longestPresent(null, true) ?? this.#longestPresent(null, false);
+      this.#owner = heir;
+      this.#standIn = null;
+      if (heir) this.#publish({ type: "owner", seq: 0, at: this.clock.now(), nick: heir.nick });
+      this.#appointStandIn();
+    } else if (gone === this.#standIn) {
+      this.#standIn = null;
+      this.#appointStandIn();
+    }
   }
 
   /** Numbers a conversation event, stores it, then delivers it to everyone. */
-  #publish(event: ConversationEvent): void {
+  #publish(event: ConversationEvent, except?: ReadonlySet<MemberId>): void {
     event.seq = ++this.#seq;
     this.store.appendEvent(event);
-    this.#outbox.broadcast(event);
+    this.#outbox.broadcast(event, except);
   }
 
   #resume(member: Member, id: MemberId, lastSeq: number, timeZone: string | undefined): void {
     const now = this.clock.now();
-    if (member.detachedAt === undefined) this.#outbox.close(member.id);
+    const wasDetached = member.detachedAt !== undefined;
+    if (!wasDetached) this.#outbox.close(member.id);
     this.#members.delete(member.id);
     member.id = id;
     member.detachedAt = undefined;
     member.timeZone = timeZone ?? member.timeZone;
+    member.told = undefined;
     this.#members.set(id, member);
+    const mentions = member.mentions;
+    if (member.away === undefined) {
+      this.#absent.delete(member);
+      member.mentions = 0;
+    }
     this.#outbox.send(id, {
       type: "welcome",
       at: now,
       nick: member.nick,
-      owner: this.#owner === member,
+      owner: member === this.#owner || member === this.owner,
       seq: this.#seq,
       resume: member.resumeToken,
       resumed: true,
+      limits: this.#limits,
+      ...(mentions > 0 ? { mentions } : {}),
     });
     const missed = this.store.eventsAfter(lastSeq);
     if (missed === null) {
@@ -470,6 +766,14 @@ export class Room {
     for (const event of member.missed ?? []) this.#outbox.send(id, event);
     member.missed = undefined;
     this.#outbox.admit(id);
+    // The owner takes its powers back from its stand-in; with nobody holding
+    // them (every member was reconnecting), someone attached stands in.
+    if (wasDetached && member === this.#owner && this.#standIn) {
+      this.#standIn = null;
+      this.#publish({ type: "owner", seq: 0, at: now, nick: member.nick });
+    } else if (this.owner === null) {
+      this.#appointStandIn();
+    }
   }
 
   #fire(schedule: Schedule, late: boolean): void {
@@ -503,4 +807,21 @@ export class Room {
       this.store.addNote(schedule.authorKey, note);
     }
   }
+}
+
+function times(count: number): string {
+  return count === 1 ? "once" : `${count} times`;
+}
+
+function parseTopic(stored: string | null): Topic | null {
+  if (stored === null) return null;
+  try {
+    const topic = JSON.parse(stored);
+    if (typeof topic?.text === "string" && typeof topic?.by === "string") {
+      return { text: topic.text, by: topic.by, at: Number(topic.at) || 0 };
+    }
+  } catch {
+    // A damaged setting is no topic.
+  }
+  return null;
 }

@@ -25,8 +25,9 @@ export interface ServeOptions {
 export async function serve(options: ServeOptions): Promise<number> {
   const logger = createLogger({ level: options.logLevel, format: options.logFormat });
   let store: RoomStore;
+  let dataPath: string | null;
   try {
-    ({ store } = await openStore(options));
+    ({ store, path: dataPath } = await openStore(options));
   } catch (error) {
     // A locked, unreadable or unwritable data file is the operator's to fix: one line, exit 1.
     const message = error instanceof StoreOpenError
@@ -53,19 +54,60 @@ export async function serve(options: ServeOptions): Promise<number> {
       logger.error("error", { error: `Port ${options.port} is already in use.` });
       return 1;
     }
-    throw error;
+    // A --host this machine cannot listen on (no such name, not its address)
+    // is the operator's mistake: one line, exit 2 like any usage error.
+    const reason = error instanceof Error ? error.message : String(error);
+    logger.error("error", {
+      error: `Cannot listen on ${options.host}:${options.port}: ${reason}. Check --host.`,
+    });
+    return 2;
   }
+  logger.info(
+    "data",
+    dataPath === null ? { store: "memory (nothing survives a restart)" } : {
+      store: "file",
+      path: dataPath,
+    },
+  );
+  logger.info("ready", howToJoin(server.address));
   const stopCollector = startIdleCollector({ activity: () => server.pacer.writeCount });
   const stopped = Promise.withResolvers<void>();
   const signals: Deno.Signal[] = Deno.build.os === "windows"
     ? ["SIGINT", "SIGBREAK"]
     : ["SIGINT", "SIGTERM"];
-  const onSignal = () => stopped.resolve();
-  for (const signal of signals) Deno.addSignalListener(signal, onSignal);
+  // The listeners stay until the process ends: a second Ctrl-C while members
+  // are being told goodbye must not kill the room mid-shutdown; a third does.
+  let signalsSeen = 0;
+  const onSignal = (signal: Deno.Signal) => () => {
+    signalsSeen++;
+    if (signalsSeen === 1) {
+      stopped.resolve();
+    } else if (signalsSeen === 2) {
+      logger.warn("shutdown", {
+        note: "Already shutting down; send the signal again to stop at once.",
+      });
+    } else {
+      logger.warn("shutdown", { note: "Stopping at once; members may not have been told." });
+      Deno.exit(signal === "SIGTERM" ? 143 : 130);
+    }
+  };
+  const listeners = signals.map((signal) => [signal, onSignal(signal)] as const);
+  for (const [signal, listener] of listeners) Deno.addSignalListener(signal, listener);
   await stopped.promise;
-  for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
   stopCollector();
   await server.shutdown();
   logger.info("stopped", {});
+  for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
   return 0;
+}
+
+/** The commands a member types to join, for the first log lines. */
+function howToJoin(address: Deno.NetAddr): Record<string, string> {
+  const anywhere = address.hostname === "0.0.0.0" || address.hostname === "::";
+  const host = anywhere ? "<this machine's address>" : address.hostname;
+  const bracketed = host.includes(":") ? `[${host}]` : host;
+  return {
+    join: `chat join ${bracketed}:${address.port}`,
+    nc: `nc ${host} ${address.port}`,
+  };
 }

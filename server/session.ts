@@ -6,7 +6,7 @@
  */
 import { type ClientMessage, JSON_HANDSHAKE, type ServerEvent } from "../protocol/events.ts";
 import type { LineResult } from "../protocol/framing.ts";
-import type { Limits } from "../protocol/limits.ts";
+import { type Limits, MAX_PASTE_LINES } from "../protocol/limits.ts";
 import { readLines } from "../protocol/line_reader.ts";
 import { PLAIN_GREETING } from "../protocol/plain.ts";
 import { TelnetFilter } from "../protocol/telnet.ts";
@@ -28,6 +28,34 @@ export interface SessionHost {
   /** Monotonic milliseconds for flood control (default performance.now). */
   monotonicNow?: () => number;
 }
+
+/** The longest JSON line read: a whole paste, escaped, and the object around it. */
+function jsonLineBytes(limits: Limits): number {
+  return 2 * Math.max(limits.maxPasteBytes, limits.maxLineBytes) + 1024;
+}
+
+/**
+ * Why a structured client's `say` is refused, or null. The limits apply to
+ * the text itself, as they do to a plain client's line: one line may have
+ * --max-line-bytes, a pasted block --max-paste-bytes and MAX_PASTE_LINES.
+ */
+function sayProblem(text: string, limits: Limits): string | null {
+  const bytes = encoder.encode(text).length;
+  if (!text.includes("\n")) {
+    if (bytes <= limits.maxLineBytes) return null;
+    return `Line too long (${bytes} bytes; the limit is ${limits.maxLineBytes}). It was not sent.`;
+  }
+  const lines = text.split("\n").length;
+  if (lines > MAX_PASTE_LINES) {
+    return `Paste too long (${lines} lines; the limit is ${MAX_PASTE_LINES}). It was not sent.`;
+  }
+  if (bytes > limits.maxPasteBytes) {
+    return `Paste too long (${bytes} bytes; the limit is ${limits.maxPasteBytes}). It was not sent.`;
+  }
+  return null;
+}
+
+const encoder = new TextEncoder();
 
 export class Session {
   #host: SessionHost;
@@ -65,7 +93,12 @@ export class Session {
     }, this.#host.limits.registerTimeout * 1000);
     try {
       const lines = readLines(connection, {
-        maxLineBytes: this.#host.limits.maxLineBytes,
+        // A JSON line carries a pasted block and JSON's escapes: the text's
+        // own limits are checked once it is parsed (#handleJson).
+        maxLineBytes: () =>
+          this.#connection.framing === "json"
+            ? jsonLineBytes(this.#host.limits)
+            : this.#host.limits.maxLineBytes,
         filter: (chunk) => this.#withoutTelnet(chunk),
       });
       for await (const result of lines) {
@@ -188,7 +221,9 @@ export class Session {
     if (message?.type === "nick" && typeof message.nick === "string" && !this.#registered) {
       this.#register(message.nick, message);
     } else if (message?.type === "say" && typeof message.text === "string" && this.#registered) {
-      handleLine(this.#host.room, this.#connection.id, message.text);
+      const problem = sayProblem(message.text, this.#host.limits);
+      if (problem) this.#error(problem);
+      else handleLine(this.#host.room, this.#connection.id, message.text);
     } else {
       this.#error("Malformed message: unknown type or missing field.");
     }

@@ -48,7 +48,8 @@ CREATE TABLE counters (
 /**
  * `MIGRATIONS[n]` takes a file from user_version n to n + 1. Version 2
  * stores notes for absent authors (version 1 kept them in memory, so a
- * "your scheduled message was dropped" note was lost on restart).
+ * "your scheduled message was dropped" note was lost on restart). Version 3
+ * keeps settings that outlive a restart, such as the topic.
  *
  * There is deliberately no index on `events.type`: history reads the newest
  * rows backwards by `seq` (the rowid) and stops after `--history` messages,
@@ -64,6 +65,12 @@ CREATE TABLE notes (
   text TEXT NOT NULL
 );
 CREATE INDEX notes_by_nick ON notes (nick_key, id);
+`,
+  `
+CREATE TABLE settings (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
 `,
 ];
 
@@ -91,6 +98,9 @@ export class SqliteStore implements RoomStore {
   #closed = false;
   #insertEvent: StatementSync;
   #recent: StatementSync;
+  #before: StatementSync;
+  #loadSetting: StatementSync;
+  #saveSetting: StatementSync;
   #oldestSeq: StatementSync;
   #after: StatementSync;
   #prune: StatementSync;
@@ -128,7 +138,15 @@ export class SqliteStore implements RoomStore {
     const db = this.#db;
     this.#insertEvent = db.prepare("INSERT INTO events (seq, type, at, body) VALUES (?, ?, ?, ?)");
     this.#recent = db.prepare(
-      "SELECT body FROM events WHERE type IN ('message', 'scheduled') ORDER BY seq DESC LIMIT ?",
+      "SELECT body FROM events WHERE type IN ('message', 'action', 'scheduled') ORDER BY seq DESC LIMIT ?",
+    );
+    this.#before = db.prepare(
+      `SELECT body FROM events WHERE seq < ? AND type IN ('message', 'action', 'scheduled')
+       ORDER BY seq DESC LIMIT ?`,
+    );
+    this.#loadSetting = db.prepare("SELECT value FROM settings WHERE name = ?");
+    this.#saveSetting = db.prepare(
+      "INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
     );
     this.#oldestSeq = db.prepare("SELECT min(seq) AS seq FROM events");
     this.#after = db.prepare("SELECT body FROM events WHERE seq > ? ORDER BY seq");
@@ -179,6 +197,21 @@ export class SqliteStore implements RoomStore {
     if (limit <= 0) return [];
     const rows = this.#recent.all(limit) as { body: string }[];
     return rows.reverse().map((row) => JSON.parse(row.body));
+  }
+
+  messagesBefore(beforeSeq: number, limit: number): ConversationEvent[] {
+    if (limit <= 0) return [];
+    const rows = this.#before.all(beforeSeq, limit) as { body: string }[];
+    return rows.reverse().map((row) => JSON.parse(row.body));
+  }
+
+  loadSetting(name: string): string | null {
+    const row = this.#loadSetting.get(name) as { value: string } | undefined;
+    return row?.value ?? null;
+  }
+
+  saveSetting(name: string, value: string): void {
+    this.#saveSetting.run(name, value);
   }
 
   eventsAfter(afterSeq: number): ConversationEvent[] | null {

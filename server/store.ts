@@ -19,7 +19,7 @@ export interface Schedule {
 export interface RoomStore {
   /** Records a conversation event; called before the event is delivered to anyone. */
   appendEvent(event: ConversationEvent): void;
-  /** The latest `limit` chat and scheduled messages, oldest first. */
+  /** The latest `limit` chat, action and scheduled messages, oldest first. */
   recentMessages(limit: number): ConversationEvent[];
   /**
    * Conversation events with `seq` greater than `afterSeq`, oldest first, or
@@ -33,6 +33,11 @@ export interface RoomStore {
   loadSchedules(): Schedule[];
   /** Largest schedule id ever used, so ids are never reused. */
   lastScheduleId(): number;
+  /** A value the room keeps across restarts (the topic), or null. */
+  loadSetting(name: string): string | null;
+  saveSetting(name: string, value: string): void;
+  /** Chat messages (and actions and scheduled ones) with `seq` below `beforeSeq`, newest `limit`, oldest first. */
+  messagesBefore(beforeSeq: number, limit: number): ConversationEvent[];
   /** Leaves a note (an event to deliver on their next join) for a member who is not present. */
   addNote(nickKey: string, note: PrivateEvent): void;
   /** Returns and forgets the notes left for a member. */

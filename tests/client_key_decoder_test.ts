@@ -113,12 +113,12 @@ Deno.test("KeyDecoder drops an escape sequence that never ends instead of growin
   assert(keys.every((key) => key.type !== "text" || !key.text.includes("\x1b")));
 });
 
-Deno.test("KeyDecoder turns each newline of a bracketed paste into an Enter, in order", () => {
+Deno.test("KeyDecoder turns each line break of a bracketed paste into a newline key, never Enter", () => {
   assertEquals(decode("\x1b[200~first line\r\nsecond\nthird\x1b[201~"), [
     { type: "text", text: "first line" },
-    { type: "enter" },
+    { type: "newline" },
     { type: "text", text: "second" },
-    { type: "enter" },
+    { type: "newline" },
     { type: "text", text: "third" },
   ]);
 });
@@ -141,7 +141,7 @@ Deno.test("KeyDecoder finds the paste end marker split across chunks", () => {
   assertEquals(decoder.inPaste, false);
   assertEquals(keys, [
     { type: "text", text: "one" },
-    { type: "enter" },
+    { type: "newline" },
     { type: "text", text: "two" },
     { type: "left" },
   ]);
@@ -159,4 +159,13 @@ Deno.test("KeyDecoder still types the character after a lone Escape key press", 
   assertEquals(decode("\x1b", "h"), [{ type: "text", text: "h" }]);
   assertEquals(decode("\x1b", "\x1b[D"), [{ type: "left" }]);
   assertEquals(decode("\x1bh"), [], "ESC h in one chunk is Alt-H, swallowed");
+});
+
+Deno.test("KeyDecoder reads the terminal's cursor position report", () => {
+  assertEquals(decode("\x1b[24;17R"), [{ type: "cursor-report", row: 24, column: 17 }]);
+  assertEquals(decode("a\x1b[3;1Rb"), [
+    { type: "text", text: "a" },
+    { type: "cursor-report", row: 3, column: 1 },
+    { type: "text", text: "b" },
+  ]);
 });

@@ -13,8 +13,10 @@ import { graphemeWidth, splitGraphemes } from "../client/text_width.ts";
  */
 class VirtualTerminal {
   readonly rows: number;
-  readonly columns: number;
+  columns: number;
   grid: string[][];
+  /** Cursor position requests (ESC [ 6 n) the screen made. */
+  positionRequests = 0;
   row: number;
   column = 0;
   /** Set after writing the last column: the next character wraps first (xterm behavior). */
@@ -55,6 +57,30 @@ class VirtualTerminal {
     }
   }
 
+  /**
+   * The window gets narrower. A reflowing terminal (tmux, VTE) moves what no
+   * longer fits on the cursor's row onto a new row below, scrolling the rest
+   * up, and the cursor with it; a clipping one (xterm) cuts the row off.
+   */
+  narrow(columns: number, reflow: boolean): void {
+    const row = this.grid[this.row];
+    const overflow = row.slice(columns);
+    this.grid = this.grid.map((cells) => cells.slice(0, columns));
+    this.columns = columns;
+    if (!reflow || overflow.join("").trim() === "") {
+      this.column = Math.min(this.column, columns - 1);
+      return;
+    }
+    const spill = [...overflow, ...Array(columns).fill(" ")].slice(0, columns);
+    this.grid.shift();
+    this.grid.splice(this.row, 0, spill);
+    // Rows shifted up by one; the cursor's row is now the spilled row.
+    const cursorAt = this.column;
+    this.row = Math.min(this.rows - 1, this.row);
+    this.column = cursorAt >= columns ? cursorAt - columns : cursorAt;
+    if (cursorAt < columns) this.row -= 1;
+  }
+
   /** A row as text, trailing blanks trimmed. */
   line(row: number): string {
     return this.grid[row].join("").trimEnd();
@@ -74,8 +100,21 @@ class VirtualTerminal {
         }
         return;
       case "J":
-        if (parameters !== "2") throw new Error(`Unsupported erase ${parameters}J`);
-        this.grid = Array.from({ length: this.rows }, () => this.#blankRow());
+        if (parameters === "2") {
+          this.grid = Array.from({ length: this.rows }, () => this.#blankRow());
+        } else if (parameters === "" || parameters === "0") {
+          for (let c = this.column; c < this.columns; c++) this.grid[this.row][c] = " ";
+          for (let r = this.row + 1; r < this.rows; r++) this.grid[r] = this.#blankRow();
+        } else {
+          throw new Error(`Unsupported erase ${parameters}J`);
+        }
+        return;
+      case "A":
+        this.row = Math.max(0, this.row - n);
+        break;
+      case "n":
+        if (parameters !== "6") throw new Error(`Unsupported report ${parameters}n`);
+        this.positionRequests++;
         return;
       case "H":
         this.row = 0;
@@ -291,10 +330,64 @@ Deno.test("Screen.resize() redraws the input line for the new width", () => {
   const { terminal, screen } = setUp(40);
   screen.showInput("> ", line("abcdefghijklmnopqrstuvwxyz"));
   assertEquals(terminal.bottomLine, "> abcdefghijklmnopqrstuvwxyz");
-  screen.resize(12);
+  terminal.narrow(12, false);
+  assertEquals(screen.resize(12), "report");
+  screen.cursorReport({ row: terminal.row + 1, column: terminal.column + 1 });
   assertEquals(screen.columns, 12);
   assert(terminal.bottomLine.length <= 11, terminal.bottomLine);
-  assert(terminal.bottomLine.endsWith("xyz"));
+  assert(terminal.bottomLine.endsWith("xyz…") || terminal.bottomLine.endsWith("xyz"));
+});
+
+for (const reflow of [true, false]) {
+  Deno.test(
+    `narrowing the window leaves no piece of the old input line (${
+      reflow ? "reflowing" : "clipping"
+    } terminal)`,
+    () => {
+      const { terminal, screen } = setUp(100);
+      screen.printAbove("earlier message");
+      screen.showInput("ana> ", line("x".repeat(70)));
+      terminal.narrow(60, reflow);
+      assertEquals(screen.resize(60), "report");
+      assertEquals(terminal.positionRequests, 1);
+      screen.cursorReport({ row: terminal.row + 1, column: terminal.column + 1 });
+      const rows = Array.from({ length: terminal.rows }, (_, row) => terminal.line(row));
+      const withInput = rows.filter((row) => row.includes("xxx"));
+      assertEquals(withInput.length, 1, rows.join("\n"));
+      assert(rows.filter((row) => row !== "").at(-1)!.startsWith("ana> "), rows.join("\n"));
+      assert(rows.includes("earlier message"), rows.join("\n"));
+      // What is printed next goes above the input line, which stays whole.
+      screen.printAbove("next message");
+      assertEquals(terminal.bottomLine.slice(0, 5), "ana> ");
+      assertEquals(terminal.line(terminal.rows - 2), "next message");
+    },
+  );
+}
+
+Deno.test("Screen.resize() wider needs no cursor report", () => {
+  const { terminal, screen } = setUp(40);
+  screen.showInput("> ", line("short"));
+  assertEquals(screen.resize(80), "redrawn");
+  assertEquals(terminal.positionRequests, 0);
+});
+
+Deno.test("a line scrolled sideways shows … where text is hidden, and ↵ for a pasted line break", () => {
+  const { terminal, screen } = setUp(20);
+  const editor = new LineEditor();
+  editor.setText("0123456789abcdefghijklmnop");
+  screen.showInput("> ", editor.state);
+  assert(terminal.bottomLine.startsWith("> …"), terminal.bottomLine);
+  assert(terminal.bottomLine.endsWith("nop"), terminal.bottomLine);
+  editor.apply({ type: "home" });
+  screen.showInput("> ", editor.state);
+  assert(terminal.bottomLine.startsWith("> 0123"), terminal.bottomLine);
+  assert(terminal.bottomLine.endsWith("…"), terminal.bottomLine);
+  assert(terminal.bottomLine.length <= 19, terminal.bottomLine);
+  editor.setText("one");
+  editor.apply({ type: "newline" });
+  editor.apply({ type: "text", text: "two" });
+  screen.showInput("> ", editor.state);
+  assertEquals(terminal.bottomLine, "> one↵two");
 });
 
 Deno.test("Screen.clear() wipes the screen and redraws the input line", () => {

@@ -3,6 +3,8 @@ import { joinPlain, startServer } from "./support/test_server.ts";
 import { JoinProcess } from "./support/join_process.ts";
 import { TcpProxy } from "./support/tcp_proxy.ts";
 import { FakeRoom } from "./support/fake_room.ts";
+import { ServeProcess } from "./support/serve_process.ts";
+import { tempDir } from "./support/temp_dir.ts";
 import { formatClock, localTimeZone, nextOccurrence } from "../protocol/time.ts";
 
 Deno.test("chat join talks with a plain client through the real server", async () => {
@@ -230,4 +232,55 @@ Deno.test("chat join shows the kick and exits 1 without trying to reconnect", as
   await ana.waitFor("You have been kicked from the chat.");
   assertEquals(await ana.exitCode(), 1);
   assert(!ana.output.some((line) => line.includes("Reconnecting")), ana.output.join("\n"));
+});
+
+Deno.test("after a server restart chat join rejoins and shows no line twice", async () => {
+  await using dir = await tempDir("chat_rejoin_");
+  const data = `${dir.path}/chat.db`;
+  const first = new ServeProcess(["--data", data, "--rate", "0"]);
+  await using proxy = new TcpProxy(await first.port);
+  await using ana = new JoinProcess([`127.0.0.1:${proxy.port}`, "--nick", "ana", "--retry", "20"]);
+  await ana.waitFor("Welcome, ana!");
+  {
+    await using bob = await joinPlain(await first.port, "bob");
+    await bob.send("one");
+    await bob.send("two");
+    await ana.waitFor("bob: two");
+  }
+  assertEquals((await first.stop("SIGTERM")).code, 0);
+  await ana.waitFor("Disconnected from server");
+  await using second = new ServeProcess(["--data", data, "--rate", "0"]);
+  proxy.upstreamPort = await second.port;
+  // The new server does not know ana's session, so this is a fresh join...
+  await ana.waitFor("Rejoined as ana", 15_000);
+  await using cy = await joinPlain(await second.port, "cy");
+  await cy.send("three");
+  await ana.waitFor("cy: three");
+  // ...that shows only what ana had not seen: one and two stay on screen once.
+  for (const text of ["bob: one", "bob: two", "cy: three"]) {
+    const copies = ana.output.filter((line) => line.endsWith(text));
+    assertEquals(copies.length, 1, `${text}:\n${ana.output.join("\n")}`);
+  }
+});
+
+Deno.test("a connection accepted and closed while the room is down is one failed attempt; retries go on", async () => {
+  await using server = startServer();
+  const port = server.address.port;
+  await using proxy = new TcpProxy(port);
+  await using ana = new JoinProcess([`127.0.0.1:${proxy.port}`, "--nick", "ana", "--retry", "20"]);
+  await ana.waitFor("Welcome, ana!");
+  proxy.refuse = true;
+  proxy.cutAll();
+  await ana.waitFor("Disconnected from server");
+  // A port mapping in front of a dead server: every attempt connects, then closes.
+  const deadline = Date.now() + 10_000;
+  while (proxy.refused < 3 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  assert(proxy.refused >= 3, `only ${proxy.refused} attempts`);
+  proxy.refuse = false;
+  await ana.waitFor(/Reconnected as ana|Rejoined as ana/, 15_000);
+  await using bob = await joinPlain(port, "bob");
+  await ana.type("still here");
+  await bob.waitFor("ana: still here");
 });

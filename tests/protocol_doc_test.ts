@@ -8,7 +8,7 @@ import {
   PRIVATE_EVENT_TYPES,
   type ServerEvent,
 } from "../protocol/events.ts";
-import { plainLine } from "../protocol/plain.ts";
+import { CONTINUATION_INDENT, plainLine } from "../protocol/plain.ts";
 import { formatClock } from "../protocol/time.ts";
 import { assert, assertEquals } from "./support/assert.ts";
 
@@ -34,6 +34,26 @@ const ROWS: Record<string, ServerEvent[]> = {
     history: true,
   }],
   "message": [{ type: "message", seq: 1, at: AT, from: "bob", text: "hello" }],
+  "pasted block": [{
+    type: "message",
+    seq: 1,
+    at: AT,
+    from: "bob",
+    text: "first line\nsecond line",
+  }],
+  "action": [{ type: "action", seq: 1, at: AT, from: "bob", text: "waves" }],
+  "stand-in owner": [{ type: "owner", seq: 1, at: AT, nick: "bob", standIn: true, for: "ana" }],
+  "topic set": [{ type: "topic", seq: 1, at: AT, text: "Exam on Friday", by: "ana" }],
+  "topic cleared": [{ type: "topic", seq: 1, at: AT, text: "", by: "ana" }],
+  "topic": [{ type: "current_topic", at: AT, text: "Exam on Friday", by: "ana", since: AT }],
+  "cancelled by": [{
+    type: "unscheduled",
+    at: AT,
+    id: 3,
+    due: DUE,
+    text: "stand-up!",
+    by: "ana",
+  }],
   "join": [{ type: "join", seq: 1, at: AT, nick: "bob" }],
   "leave": [{ type: "leave", seq: 1, at: AT, nick: "bob", reason: "quit" }],
   "kick": [{ type: "kick", seq: 1, at: AT, nick: "bob", by: "ana" }],
@@ -56,7 +76,17 @@ const ROWS: Record<string, ServerEvent[]> = {
     direction: "out",
   }],
   "scheduled": [{ type: "scheduled", seq: 1, at: AT, from: "ana", text: "stand-up!" }],
-  "user list": [{ type: "users", at: AT, nicks: ["ana", "bob"], owner: "ana" }],
+  "user list": [{
+    type: "users",
+    at: AT,
+    nicks: ["ana", "bob", "cy"],
+    owner: "ana",
+    members: [
+      { nick: "ana", owner: true },
+      { nick: "bob", away: "lunch" },
+      { nick: "cy", reconnecting: true },
+    ],
+  }],
   "scheduled ok": [{ type: "schedule_ok", at: AT, id: 3, due: DUE, text: "stand-up!" }],
   "schedule list": [{
     type: "schedules",
@@ -74,14 +104,24 @@ const ROWS: Record<string, ServerEvent[]> = {
   "closing": [{ type: "bye", at: AT, reason: "<reason>" }],
 };
 
-/** The rows of the table under "## Plain text": event name and its first code span. */
+/**
+ * The rows of the table under "## Plain text": event name and the text it
+ * documents, its first code span; a row that says "`a` then `b`" documents
+ * the lines a and b.
+ */
 async function documentedLines(): Promise<Map<string, string>> {
   const doc = await Deno.readTextFile(new URL("../docs/protocol.md", import.meta.url));
-  const section = doc.slice(doc.indexOf("## Plain text"), doc.indexOf("## Structured"));
+  const section = doc.slice(doc.indexOf("## Plain text"), doc.indexOf("### Telnet"));
   const rows = new Map<string, string>();
   for (const line of section.split("\n")) {
-    const match = /^\|\s*([^|]+?)\s*\|\s*`([^`]+)`/.exec(line);
-    if (match && match[1] !== "event") rows.set(match[1], match[2]);
+    const match = /^\|\s*([^|]+?)\s*\|(.*)\|\s*$/.exec(line);
+    if (!match || match[1] === "event" || match[1].startsWith("---")) continue;
+    const spans = [...match[2].matchAll(/`([^`]+)`/g)].map((span) => span[1]);
+    if (spans.length === 0) continue;
+    // "`a` then `b`": line b follows, indented under the stamp.
+    const [first, ...next] = spans;
+    const continued = next.map((span) => `\r\n${CONTINUATION_INDENT}${span}`).join("");
+    rows.set(match[1], match[2].includes(" then ") ? first + continued : first);
   }
   return rows;
 }

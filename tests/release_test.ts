@@ -4,7 +4,13 @@
  * targets scripts/compile.ts knows, only for a tag matching deno.json; and
  * every way the server is started passes the same V8 flags.
  */
-import { compileArgs, outputPath, RELEASE_TARGETS, tagMismatch } from "../scripts/compile.ts";
+import {
+  compileArgs,
+  compileFailureHint,
+  outputPath,
+  RELEASE_TARGETS,
+  tagMismatch,
+} from "../scripts/compile.ts";
 import {
   RUNTIME_PERMISSIONS,
   RUNTIME_V8_FLAGS,
@@ -111,4 +117,31 @@ Deno.test("every way to start the server passes the V8 flags in scripts/permissi
   assert(bench.includes("V8_FLAGS_ARGUMENT"), "the benchmark's server gets the flags");
   const unit = await readText("deploy/chat.service");
   assert(!unit.includes("--v8-flags"), "the compiled binary carries its flags itself");
+});
+
+Deno.test("deno task compile shows deno's own error and says what is missing when the runtime cannot be downloaded", async () => {
+  // A proxy address where nothing listens makes the download fail on any machine.
+  using held = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const proxy = `http://127.0.0.2:${held.addr.port}`;
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "scripts/compile.ts", "--target", "x86_64-unknown-linux-gnu"],
+    cwd: ROOT,
+    env: { HTTPS_PROXY: proxy, HTTP_PROXY: proxy, NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(output.stdout) + new TextDecoder().decode(output.stderr);
+  assertEquals(output.code, 1, text);
+  assert(text.includes("dl.deno.land"), `deno's own error is shown:\n${text}`);
+  assert(text.includes("point DENORT_BIN at it"), text);
+  assert(!text.includes("Uncaught"), text);
+});
+
+Deno.test("compileFailureHint() names the runtime download, and nothing else", () => {
+  assert(
+    compileFailureHint(
+      "error sending request for url (https://dl.deno.land/release/v2.9.6/denort-x86_64-apple-darwin.zip)",
+    )?.includes("denort-x86_64-apple-darwin.zip"),
+  );
+  assertEquals(compileFailureHint("error: Module not found main.ts"), null);
 });

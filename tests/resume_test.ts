@@ -82,10 +82,15 @@ async function resumeScenario(store: RoomStore): Promise<void> {
   assertEquals(welcome.owner, true, "the owner is still the owner after resuming");
 
   const replayed = after.filter((e) => seqOf(e) !== undefined && "history" in e);
+  // While ana was away bob stood in as owner; that is part of what she missed.
   assertEquals(
-    replayed.map((e) => e.type === "message" ? e.text : e.type),
-    ["missed one", "missed two"],
+    replayed.map((e) =>
+      e.type === "message" ? e.text : e.type === "owner" ? `${e.nick} for ${e.for}` : e.type
+    ),
+    ["bob for ana", "missed one", "missed two"],
   );
+  const handedBack = after.find((e) => e.type === "owner" && !("history" in e));
+  assertEquals(handedBack?.type === "owner" && handedBack.nick, "ana", "ana takes ownership back");
   const seqs = after.map(seqOf).filter((s) => s !== undefined);
   assertEquals(seqs, [...seqs].sort((a, b) => a - b), "in order");
   assertEquals(new Set(seqs).size, seqs.length, "exactly once");

@@ -169,12 +169,21 @@ Deno.test("/help lists every command of the table with its usage and help", () =
   handleLine(room, 1, "/HELP");
   const expected = [
     "Commands:",
-    ...COMMANDS.map((c) => `  ${usage(c).slice("Usage: ".length)} - ${c.help}`),
+    ...COMMANDS.map((c) => {
+      const aliases = c.aliases
+        ? ` (also ${c.aliases.map((alias) => `/${alias}`).join(", ")})`
+        : "";
+      return `  ${usage(c).slice("Usage: ".length)}${aliases} - ${c.help}`;
+    }),
+    '  //text - Send a message that starts with "/".',
   ];
   assertEquals(outbox.texts(1), expected);
-  for (const name of ["whisper", "kick", "schedule", "user", "rename", "help", "quit"]) {
+  for (
+    const name of ["whisper", "kick", "schedule", "user", "rename", "help", "quit", "me", "topic"]
+  ) {
     assert(expected.some((line) => line.startsWith(`  /${name}`)), name);
   }
+  assert(expected.some((line) => line.includes("(also /msg, /w)")));
 });
 
 Deno.test("/quit says goodbye, closes the connection and announces the leave", () => {

@@ -78,20 +78,58 @@ Deno.test("/schedule refuses a bad time with the usage line", () => {
   assertEquals(room.pendingSchedules.length, 0);
 });
 
-Deno.test("/schedules lists only your own pending messages", () => {
+Deno.test("/schedules lists a member's own pending messages, and everyone's for the owner", () => {
   const { room, outbox } = setup();
-  room.join(1, "ana");
+  room.join(1, "ana"); // owner
   room.join(2, "bob");
-  handleLine(room, 1, "/schedule +10m a1");
-  handleLine(room, 2, "/schedule +5m b1");
-  handleLine(room, 1, "/schedule +1h a2");
+  handleLine(room, 2, "/schedule +10m b1");
+  handleLine(room, 1, "/schedule +5m a1");
+  handleLine(room, 2, "/schedule +1h b2");
+  outbox.take(2);
+  handleLine(room, 2, "/schedules");
+  const [mine] = only(outbox.take(2), "schedules");
+  assertEquals(mine.items, [
+    { id: 1, due: START + 10 * MINUTE, from: "bob", text: "b1" },
+    { id: 3, due: START + 60 * MINUTE, from: "bob", text: "b2" },
+  ]);
   outbox.take(1);
   handleLine(room, 1, "/schedules");
-  const [listing] = only(outbox.take(1), "schedules");
-  assertEquals(listing.items, [
-    { id: 1, due: START + 10 * MINUTE, from: "ana", text: "a1" },
-    { id: 3, due: START + 60 * MINUTE, from: "ana", text: "a2" },
-  ]);
+  const [everyone] = only(outbox.take(1), "schedules");
+  assertEquals(everyone.items.map((item) => [item.id, item.from]), [[2, "ana"], [1, "bob"], [
+    3,
+    "bob",
+  ]]);
+  // One schedule per line, with its author.
+  assertEquals(eventText(everyone).split("\n").length, 4);
+  assertMatch(eventText(everyone).split("\n")[1], /^#2 at \d\d:\d\d \(ana\): a1$/);
+});
+
+Deno.test("when the owner cancels someone's schedule, the author is told, or finds a note on return", () => {
+  const { room, outbox } = setup();
+  room.join(1, "ana"); // owner
+  room.join(2, "bob");
+  handleLine(room, 2, "/schedule +10m b1");
+  handleLine(room, 2, "/schedule +20m b2");
+  outbox.take(2);
+  handleLine(room, 1, "/unschedule 1");
+  const [told] = only(outbox.take(2), "unscheduled");
+  assertEquals([told.id, told.by, told.text], [1, "ana", "b1"]);
+  assertMatch(eventText(told), /^ana cancelled your scheduled message #1 for \d\d:\d\d: b1$/);
+  room.leave(2, "quit");
+  handleLine(room, 1, "/unschedule 2");
+  room.join(3, "bob");
+  assertEquals(only(outbox.take(3), "unscheduled").map((e) => [e.id, e.by]), [[2, "ana"]]);
+});
+
+Deno.test("a schedule whose time has passed today is confirmed as tomorrow's", () => {
+  const { room, outbox } = setup(new MemoryStore(), new Date(2026, 0, 6, 21, 0).getTime());
+  room.join(1, "ana");
+  outbox.take(1);
+  handleLine(room, 1, "/schedule 08:15 breakfast");
+  handleLine(room, 1, "/schedule 22:00 tonight");
+  const [tomorrow, tonight] = only(outbox.take(1), "schedule_ok");
+  assertEquals(eventText(tomorrow), "Scheduled #1 for tomorrow at 08:15: breakfast");
+  assertEquals(eventText(tonight), "Scheduled #2 for 22:00: tonight");
 });
 
 Deno.test("/unschedule cancels your own; the owner may cancel anyone's; others may not", () => {

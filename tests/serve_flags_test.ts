@@ -19,6 +19,8 @@ Deno.test("chat serve hands every limit flag and --history to the room", async (
     "3",
     "--max-line-bytes",
     "100",
+    "--max-paste-bytes",
+    "2000",
     "--rate",
     "3",
     "--burst",
@@ -44,6 +46,7 @@ Deno.test("chat serve hands every limit flag and --history to the room", async (
   const { time: _time, level: _level, event: _event, address: _address, ...limits } = listening;
   assertEquals(limits, {
     maxLineBytes: 100,
+    maxPasteBytes: 2000,
     rate: 3,
     burst: 2,
     outboxBytes: 50000,

@@ -87,3 +87,60 @@ Deno.test("shutdown gives a member who was behind its whole backlog and the good
   assertEquals(received, sent);
   assertEquals(last, "Disconnected: The server is shutting down.");
 });
+
+/**
+ * A real server whose shutdown takes a while: member "stuck" stops reading
+ * while megabytes are queued for it, so the goodbye waits for its 2 s grace.
+ */
+async function busyServer(): Promise<
+  { server: ServeProcess; stuck: LineClient; talker: LineClient }
+> {
+  const server = new ServeProcess(["--memory", "--rate", "0", "--outbox-bytes", String(64 << 20)]);
+  const port = await server.port;
+  const stuck = await joinPlain(port, "stuck");
+  stuck.pauseReading();
+  const talker = await joinPlain(port, "talker");
+  const line = "x".repeat(3000);
+  await talker.write(Array.from({ length: 3000 }, (_, i) => `${i} ${line}\n`).join(""));
+  await talker.waitFor("talker: 2999 ", 20_000);
+  return { server, stuck, talker };
+}
+
+Deno.test("a second Ctrl-C during shutdown does not cut it short; the log says a third one would", async () => {
+  const { server, stuck, talker } = await busyServer();
+  await using _server = server;
+  await using _stuck = stuck;
+  await using _talker = talker;
+  server.child.kill("SIGINT");
+  await server.waitForLog(/INFO shutdown/);
+  server.child.kill("SIGINT");
+  await server.waitForLog(/Already shutting down; send the signal again to stop at once/);
+  stuck.resumeReading();
+  for (const member of [talker, stuck]) {
+    assertEquals(
+      unstamped(await member.waitFor("Disconnected:", 10_000)),
+      "Disconnected: The server is shutting down.",
+    );
+  }
+  const { code, log } = await server.stop("SIGTERM", 10_000);
+  assert(code === 0, log);
+  assert(log.includes("INFO stopped"), log);
+});
+
+Deno.test("a third Ctrl-C stops the server at once and says so", async () => {
+  const { server, stuck, talker } = await busyServer();
+  await using _server = server;
+  await using _stuck = stuck;
+  await using _talker = talker;
+  for (const expected of [/INFO shutdown/, /Already shutting down/]) {
+    server.child.kill("SIGINT");
+    await server.waitForLog(expected);
+  }
+  const { code, log } = await server.stop("SIGINT");
+  assertEquals(code, 130, log.slice(-500));
+  assert(log.includes("Stopping at once"), log.slice(-500));
+});
+
+function unstamped(line: string): string {
+  return line.replace(/^\[\d\d:\d\d\] /, "");
+}

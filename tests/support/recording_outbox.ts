@@ -24,8 +24,8 @@ export class RecordingOutbox implements Outbox {
     box.push(event);
   }
 
-  broadcast(event: ServerEvent): void {
-    for (const id of this.admitted) this.send(id, event);
+  broadcast(event: ServerEvent, except?: ReadonlySet<MemberId>): void {
+    for (const id of this.admitted) if (!except?.has(id)) this.send(id, event);
   }
 
   admit(id: MemberId): void {

@@ -9,20 +9,41 @@ export class TcpProxy implements AsyncDisposable {
   #pipes = new Set<Promise<void>>();
   #accepting: Promise<void>;
   #sent: Uint8Array[] = [];
+  /** Where new connections are forwarded; change it to follow a restarted server. */
+  upstreamPort: number;
+  /**
+   * While true, a new connection is accepted and closed at once, as a proxy
+   * or a port mapping in front of a server that is down does.
+   */
+  refuse = false;
+  /** Connections accepted (and closed) while refusing. */
+  refused = 0;
 
   constructor(upstreamPort: number) {
+    this.upstreamPort = upstreamPort;
     this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    this.#accepting = this.#accept(upstreamPort);
+    this.#accepting = this.#accept();
   }
 
   get port(): number {
     return this.#listener.addr.port;
   }
 
-  async #accept(upstreamPort: number): Promise<void> {
+  async #accept(): Promise<void> {
     try {
       for await (const downstream of this.#listener) {
-        const upstream = await Deno.connect({ hostname: "127.0.0.1", port: upstreamPort });
+        if (this.refuse) {
+          this.refused++;
+          closeQuietly(downstream);
+          continue;
+        }
+        let upstream: Deno.Conn;
+        try {
+          upstream = await Deno.connect({ hostname: "127.0.0.1", port: this.upstreamPort });
+        } catch {
+          closeQuietly(downstream); // The server is down: like refuse.
+          continue;
+        }
         const pair: [Deno.Conn, Deno.Conn] = [downstream, upstream];
         this.#pairs.add(pair);
         const record = (chunk: Uint8Array) => this.#sent.push(chunk.slice());

@@ -1,0 +1,55 @@
+/**
+ * The fan-out's ordering promise, on real loopback sockets with the flush
+ * held back by the test: a private line to a member goes out after the
+ * broadcasts queued before it, even when those have not been flushed yet.
+ */
+import type { ServerEvent } from "../protocol/events.ts";
+import { Connection } from "../server/connection.ts";
+import { Fanout } from "../server/fanout.ts";
+import { WritePacer } from "../server/write_pacer.ts";
+import { assertEquals } from "./support/assert.ts";
+import { LineClient } from "./support/test_server.ts";
+
+/** A pacer whose paced flushes wait until the test runs them, as under load. */
+class HeldPacer extends WritePacer {
+  held: { flushQueued(): number }[] = [];
+
+  override requestFlush(target: { flushQueued(): number }): void {
+    this.held.push(target);
+  }
+
+  release(): void {
+    for (const target of this.held.splice(0)) target.flushQueued();
+  }
+}
+
+Deno.test("a private line waits behind the broadcasts queued before it, though they are not flushed yet", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const client = await LineClient.connect(listener.addr.port);
+  await using _ = client;
+  const socket = await listener.accept();
+  const pacer = new HeldPacer();
+  const connection = new Connection(1, socket, {
+    limitBytes: 1 << 20,
+    pacer,
+    onOverflow: () => {},
+  });
+  const fanout = new Fanout(pacer, () => {});
+  fanout.add(connection);
+  fanout.admit(1);
+  const message = (seq: number, text: string): ServerEvent => ({
+    type: "message",
+    seq,
+    at: 0,
+    from: "ana",
+    text,
+  });
+  fanout.broadcast(message(1, "first"));
+  fanout.send(1, { type: "error", at: 0, text: "private" });
+  fanout.broadcast(message(2, "second"));
+  pacer.release();
+  const lines = [];
+  for (let i = 0; i < 3; i++) lines.push((await client.readLine()).replace(/^\[\d\d:\d\d\] /, ""));
+  assertEquals(lines, ["ana: first", "private", "ana: second"]);
+  connection.close();
+});
