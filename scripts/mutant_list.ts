@@ -30,8 +30,10 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "slow-reader-no-stall-rule",
     file: "server/connection.ts",
-    find: "return this.#writing !== null && performance.now() - this.#progressAt > this.#stallMs;",
-    replace: "return false;",
+    find:
+      "    if (queued > this.#limitBytes * HARD_LIMIT_FACTOR) return true;\n    return this.stalled;",
+    replace:
+      "    if (queued > this.#limitBytes * HARD_LIMIT_FACTOR) return true;\n    return false;",
     breaks: "A member who stops reading is dropped only past 4x the outbox limit, never after " +
       "the no-progress interval.",
   },
@@ -479,5 +481,20 @@ export const MUTANTS: readonly Mutant[] = [
     find: '    if (target === from) throw new CommandError("You cannot whisper to yourself.");',
     replace: "",
     breaks: "A member can whisper to itself.",
+  },
+  {
+    id: "reads-ignore-output-backlog",
+    file: "server/connection.ts",
+    find: "    const wait = this.#gate?.wait();",
+    replace: "    const wait = null as Promise<void> | null;",
+    breaks:
+      "With --rate 0, a flood makes the server read faster than it writes and readers are dropped.",
+  },
+  {
+    id: "big-burst-waits-for-pacing",
+    file: "server/fanout.ts",
+    find: "if (this.#plain.length >= FLUSH_AT_BYTES || this.#json.length >= FLUSH_AT_BYTES) {",
+    replace: "if (false) {",
+    breaks: "A flood piles up in one paced segment and drops every member at once.",
   },
 ];

@@ -9,6 +9,7 @@ import { Connection } from "./connection.ts";
 import { Fanout } from "./fanout.ts";
 import type { LogSink } from "./log.ts";
 import { LoggedOutbox } from "./logged_outbox.ts";
+import { OutputGate } from "./output_gate.ts";
 import { type MemberId, Room, type RoomOptions } from "./room.ts";
 import { Session, type SessionHost } from "./session.ts";
 import { WritePacer } from "./write_pacer.ts";
@@ -40,6 +41,8 @@ export class ChatServer {
   readonly limits: Limits;
   /** Decides when output is written; also counts writes, which the idle collector watches. */
   readonly pacer = new WritePacer();
+  /** Holds everyone's reads while members who read are behind (see output_gate.ts). */
+  #gate = new OutputGate();
   #listener: Deno.TcpListener;
   #fanout: Fanout;
   #log: LogSink;
@@ -142,6 +145,7 @@ export class ChatServer {
       limitBytes: this.limits.outboxBytes,
       stallMs: this.#stallMs,
       pacer: this.pacer,
+      gate: this.#gate,
       onOverflow: (overflowing) => queueMicrotask(() => this.#overflowed(overflowing)),
     });
     this.#perIp.set(ip, (this.#perIp.get(ip) ?? 0) + 1);

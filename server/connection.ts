@@ -9,6 +9,7 @@
 import type { ServerEvent } from "../protocol/events.ts";
 import { encodeEvent, type Framing } from "../protocol/framing.ts";
 import type { ByteReader } from "../protocol/line_reader.ts";
+import type { GatedOutput, OutputGate } from "./output_gate.ts";
 import type { Flushable, WritePacer } from "./write_pacer.ts";
 
 /**
@@ -28,11 +29,13 @@ export interface ConnectionOptions {
   /** How long a queue over the limit may go without write progress (default 1000 ms). */
   stallMs?: number;
   pacer: WritePacer;
+  /** Holds reads while members who read are behind with output (see output_gate.ts). */
+  gate?: OutputGate;
   /** Called (at most once) when the connection turns out too slow; its queue is already gone. */
   onOverflow: (connection: Connection) => void;
 }
 
-export class Connection implements Flushable, ByteReader {
+export class Connection implements Flushable, ByteReader, GatedOutput {
   readonly id: number;
   readonly remoteIp: string;
   #conn: Deno.Conn;
@@ -40,6 +43,9 @@ export class Connection implements Flushable, ByteReader {
   #limitBytes: number;
   #stallMs: number;
   #pacer: WritePacer;
+  #gate: OutputGate | undefined;
+  /** Whether the queue is over half the limit, as last told to the gate. */
+  #congested = false;
   #onOverflow: (connection: Connection) => void;
   #queue: Uint8Array[] = [];
   /** Bytes queued or in flight: what this connection holds in memory. */
@@ -67,6 +73,7 @@ export class Connection implements Flushable, ByteReader {
     this.#limitBytes = options.limitBytes;
     this.#stallMs = options.stallMs ?? STALL_MS;
     this.#pacer = options.pacer;
+    this.#gate = options.gate;
     this.#onOverflow = options.onOverflow;
   }
 
@@ -93,9 +100,18 @@ export class Connection implements Flushable, ByteReader {
     return this.#closing || this.#closed;
   }
 
-  /** Reads from the socket (what `readLines()` consumes). */
+  /** True when a write has been in flight with no progress for the stall interval. */
+  get stalled(): boolean {
+    return this.#writing !== null && performance.now() - this.#progressAt > this.#stallMs;
+  }
+
+  /**
+   * Reads from the socket (what `readLines()` consumes), once the room's
+   * readers have caught up with its output.
+   */
   read(buffer: Uint8Array): Promise<number | null> {
-    return this.#conn.read(buffer);
+    const wait = this.#gate?.wait();
+    return wait ? wait.then(() => this.#conn.read(buffer)) : this.#conn.read(buffer);
   }
 
   /** Queues one event as a private line, written at the end of this task. */
@@ -155,6 +171,7 @@ export class Connection implements Flushable, ByteReader {
     this.#closing = true;
     this.#queue = [];
     this.#queuedBytes = 0;
+    this.#gate?.forget(this);
     try {
       this.#conn.close();
     } catch {
@@ -208,6 +225,12 @@ export class Connection implements Flushable, ByteReader {
     }
     this.#queue.push(bytes);
     this.#queuedBytes = queued;
+    if (!this.#congested && queued > this.#limitBytes / 2) this.#setCongested(true);
+  }
+
+  #setCongested(congested: boolean): void {
+    this.#congested = congested;
+    this.#gate?.update(this, congested);
   }
 
   /** Writes the queue at the end of the current task, unless a write is in flight. */
@@ -220,7 +243,7 @@ export class Connection implements Flushable, ByteReader {
   /** Whether a queue past the soft limit means the reader is too slow (see STALL_MS). */
   #overLimit(queued: number): boolean {
     if (queued > this.#limitBytes * HARD_LIMIT_FACTOR) return true;
-    return this.#writing !== null && performance.now() - this.#progressAt > this.#stallMs;
+    return this.stalled;
   }
 
   /** Forgets queued bytes that no write has taken yet. */
@@ -257,6 +280,7 @@ export class Connection implements Flushable, ByteReader {
     }
     this.#queuedBytes -= bytes.length;
     this.#writing = null;
+    if (this.#congested && this.#queuedBytes <= this.#limitBytes / 4) this.#setCongested(false);
     // What queued meanwhile (a member who fell behind, a private line) follows at once.
     if (this.#queue.length > 0) this.flushQueued();
     else this.#settleDrained();

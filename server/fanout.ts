@@ -29,6 +29,9 @@ interface Cursor {
   offset: number;
 }
 
+/** A segment this big is flushed at once, whatever the pacing. */
+const FLUSH_AT_BYTES = 64 * 1024;
+
 export class Fanout implements Outbox {
   #connections = new Map<MemberId, Connection>();
   #byId = new Map<MemberId, Cursor>();
@@ -95,6 +98,13 @@ export class Fanout implements Outbox {
     if (members > this.#jsonMembers) this.#plain.append(encodeEvent(event, "plain"));
     if (this.#jsonMembers > 0) this.#json.append(encodeEvent(event, "json"));
     for (const cursor of skipping) cursor.offset = this.#segment(cursor.json).length;
+    // A big burst (a flood, a paste storm) goes out now instead of growing
+    // until the paced flush: the members' queues, and the output gate that
+    // watches them, see it at once.
+    if (this.#plain.length >= FLUSH_AT_BYTES || this.#json.length >= FLUSH_AT_BYTES) {
+      this.flushQueued();
+      return;
+    }
     if (!this.#flushRequested) {
       this.#flushRequested = true;
       this.#pacer.requestFlush(this);
