@@ -79,7 +79,10 @@ export function parseBenchLine(
 
 const JOINED = new TextEncoder().encode(" joined the chat.");
 
-/** Whether `bytes[start, end)` is a `* <nick> joined the chat.` announcement. */
+/** The room's own mark before an announcement (protocol/text.ts SYSTEM_MARK), in UTF-8. */
+const SYSTEM_MARK = new TextEncoder().encode("\u2023");
+
+/** Whether `bytes[start, end)` is a `‣ <nick> joined the chat.` announcement. */
 export function isJoinLine(bytes: Uint8Array, start: number, end: number): boolean {
   let at = end - 1;
   if (at >= start && bytes[at] === CR) at--;
@@ -88,6 +91,9 @@ export function isJoinLine(bytes: Uint8Array, start: number, end: number): boole
   for (let index = 0; index < JOINED.length; index++) {
     if (bytes[from + index] !== JOINED[index]) return false;
   }
-  // "[HH:MM] * nick joined..." — the star tells it from a chat message ending the same way.
-  return bytes[start + 8] === 0x2a;
+  // "[HH:MM] ‣ nick joined...": the mark tells it from a chat message ending the same way.
+  for (let index = 0; index < SYSTEM_MARK.length; index++) {
+    if (bytes[start + 8 + index] !== SYSTEM_MARK[index]) return false;
+  }
+  return true;
 }

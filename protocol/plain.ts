@@ -3,6 +3,7 @@
  * The `chat join` client reuses the wording and adds its own times and colors.
  */
 import type { MemberInfo, ServerEvent } from "./events.ts";
+import { SYSTEM_MARK } from "./text.ts";
 import { formatClock, formatDue } from "./time.ts";
 
 /**
@@ -22,21 +23,23 @@ export function eventText(event: ServerEvent): string {
     case "scheduled":
       return `[Scheduled by ${event.from}] ${event.text}${event.late ? " (sent late)" : ""}`;
     case "join":
-      return `* ${event.nick} joined the chat.`;
+      return `${SYSTEM_MARK} ${event.nick} joined the chat.`;
     case "leave":
-      return `* ${event.nick} left the chat${event.reason ? ` (${event.reason})` : ""}.`;
+      return `${SYSTEM_MARK} ${event.nick} left the chat${
+        event.reason ? ` (${event.reason})` : ""
+      }.`;
     case "kick":
-      return `* ${event.nick} was kicked from the chat by ${event.by}.`;
+      return `${SYSTEM_MARK} ${event.nick} was kicked from the chat by ${event.by}.`;
     case "rename":
-      return `User "${event.from}" has changed their nickname to "${event.to}".`;
+      return `${SYSTEM_MARK} User "${event.from}" has changed their nickname to "${event.to}".`;
     case "owner":
       return event.standIn
-        ? `* ${event.nick} stands in as the room owner while ${event.for} reconnects.`
-        : `* ${event.nick} is now the room owner.`;
+        ? `${SYSTEM_MARK} ${event.nick} stands in as the room owner while ${event.for} reconnects.`
+        : `${SYSTEM_MARK} ${event.nick} is now the room owner.`;
     case "topic":
       return event.text === ""
-        ? `* ${event.by} cleared the topic.`
-        : `* ${event.by} set the topic: ${event.text}`;
+        ? `${SYSTEM_MARK} ${event.by} cleared the topic.`
+        : `${SYSTEM_MARK} ${event.by} set the topic: ${event.text}`;
     case "current_topic":
       return `Topic: ${event.text} (set by ${event.by})`;
     case "welcome":

@@ -7,11 +7,34 @@
  */
 
 /**
- * C0 controls, DEL, C1 controls and the bidi embedding/override/isolate
- * characters that can reorder or hide text on screen.
+ * The mark that starts every line the room itself says about its members
+ * (joins, leaves, kicks, renames, ownership, the topic). No member can type
+ * it: it is removed from all user text, so a message can never pass for one
+ * of those lines, however it is padded or wrapped on someone's screen.
  */
-const UNSAFE = /[\u0000-\u0008\u000A-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/g;
-const UNSAFE_TEST = /[\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/;
+export const SYSTEM_MARK = "\u2023"; // ‣ TRIANGULAR BULLET: one column in every locale
+
+/**
+ * C0 controls, DEL, C1 controls, and characters that reorder, hide or fake
+ * text on screen: bidi embeddings, overrides, isolates and marks (U+200E,
+ * U+200F, U+061C), zero-width characters (U+200B, U+200C, U+FEFF; U+200D
+ * too, but for the joiner inside an emoji sequence, see EMOJI_JOINER), line
+ * and paragraph separators (U+2028, U+2029), tag characters (U+E0000-U+E007F,
+ * hidden text), and the system mark.
+ */
+const UNSAFE =
+  /[\u0000-\u0008\u000A-\u001F\u007F-\u009F\u061C\u200B\u200C\u200E\u200F\u2028-\u202E\u2066-\u2069\uFEFF\u2023]|[\u{E0000}-\u{E007F}]/gu;
+/** A zero-width joiner that does not join two emoji ("👨‍👩‍👧" keeps its joiners). */
+const STRAY_JOINER =
+  /(?<![\p{Extended_Pictographic}\uFE0F\u{1F3FB}-\u{1F3FF}])\u200D|\u200D(?!\p{Extended_Pictographic})/gu;
+const UNSAFE_TEST =
+  /[\u0000-\u001F\u007F-\u009F\u061C\u200B-\u200F\u2028-\u202E\u2066-\u2069\uFEFF\u2023]|[\u{E0000}-\u{E007F}]/u;
+/** A variation selector or combining mark at the start draws onto what comes before the text. */
+const LEADING_MARKS = /^[\p{M}\uFE00-\uFE0F\u{E0100}-\u{E01EF}]+/u;
+/** Runs of whitespace longer than this are cut to it: no padding a line onto a fresh row. */
+export const MAX_SPACE_RUN = 8;
+const LONG_SPACE_RUN = /\s{9,}/u;
+const LONG_SPACE_RUNS = /\s{9,}/gu;
 
 /**
  * Whole escape sequences (CSI, OSC, and two-character escapes), removed as a
@@ -20,10 +43,20 @@ const UNSAFE_TEST = /[\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/;
 const ESCAPE_SEQUENCE =
   /\u001B(?:\[[0-?]*[ -/]*[@-~]?|\][^\u0007\u001B]*(?:\u0007|\u001B\\)?|[@-Z\\-_])|\u009B[0-?]*[ -/]*[@-~]?/g;
 
-/** Removes unsafe characters from a line of chat text; a tab becomes a space. */
+/**
+ * Makes a line of chat text safe to show: unsafe characters (above) and
+ * whole escape sequences removed, a tab made a space, a leading combining
+ * mark or variation selector dropped, and whitespace runs cut to eight.
+ */
 export function sanitizeText(text: string): string {
-  if (!UNSAFE_TEST.test(text)) return text;
-  return text.replace(ESCAPE_SEQUENCE, "").replaceAll("\t", " ").replace(UNSAFE, "");
+  let safe = text;
+  if (UNSAFE_TEST.test(safe)) {
+    safe = safe.replace(ESCAPE_SEQUENCE, "").replaceAll("\t", " ").replace(UNSAFE, "")
+      .replace(STRAY_JOINER, "");
+  }
+  if (LEADING_MARKS.test(safe)) safe = safe.replace(LEADING_MARKS, "");
+  if (LONG_SPACE_RUN.test(safe)) safe = safe.replace(LONG_SPACE_RUNS, " ".repeat(MAX_SPACE_RUN));
+  return safe;
 }
 
 /**

@@ -194,9 +194,8 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "bidi-override-passes",
     file: "protocol/text.ts",
-    find:
-      "const UNSAFE = /[\\u0000-\\u0008\\u000A-\\u001F\\u007F-\\u009F\\u202A-\\u202E\\u2066-\\u2069]/g;",
-    replace: "const UNSAFE = /[\\u0000-\\u0008\\u000A-\\u001F\\u007F-\\u009F\\u2066-\\u2069]/g;",
+    find: "\\u200E\\u200F\\u2028-\\u202E\\u2066",
+    replace: "\\u200E\\u200F\\u2028-\\u2029\\u2066",
     breaks: "A bidi override in a message reaches other members' terminals.",
   },
   {
@@ -244,8 +243,8 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "leave-reason-hidden",
     file: "protocol/plain.ts",
-    find: 'left the chat${event.reason ? ` (${event.reason})` : ""}.`;',
-    replace: "left the chat.`;",
+    find: '        event.reason ? ` (${event.reason})` : ""\n      }.`;',
+    replace: '        ""\n      }.`;',
     breaks: "Leave announcements no longer say why the member left.",
   },
   {
@@ -413,8 +412,8 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "bad-host-crashes",
     file: "server/serve.ts",
-    find: '    return 2;\n  }\n  logger.info("data"',
-    replace: '    throw error;\n  }\n  logger.info("data"',
+    find: "    return 2;\n  }\n  logger.info(\n",
+    replace: "    throw error;\n  }\n  logger.info(\n",
     breaks: "chat serve with a bad --host crashes with a stack trace.",
   },
   {
@@ -496,5 +495,20 @@ export const MUTANTS: readonly Mutant[] = [
     find: "if (this.#plain.length >= FLUSH_AT_BYTES || this.#json.length >= FLUSH_AT_BYTES) {",
     replace: "if (false) {",
     breaks: "A flood piles up in one paced segment and drops every member at once.",
+  },
+  {
+    id: "system-mark-typable",
+    file: "protocol/text.ts",
+    find: "\\u2066-\\u2069\\uFEFF\\u2023]|[\\u{E0000}-\\u{E007F}]/gu;",
+    replace: "\\u2066-\\u2069\\uFEFF]|[\\u{E0000}-\\u{E007F}]/gu;",
+    breaks: "A member can type the room's mark and fake a join, leave or ownership line.",
+  },
+  {
+    id: "padding-not-cut",
+    file: "protocol/text.ts",
+    find:
+      '  if (LONG_SPACE_RUN.test(safe)) safe = safe.replace(LONG_SPACE_RUNS, " ".repeat(MAX_SPACE_RUN));',
+    replace: "",
+    breaks: "A message padded with spaces wraps into what looks like a line of its own.",
   },
 ];

@@ -344,5 +344,7 @@ function runCommand(room: Room, member: Member, text: string): void {
   if (command.ownerOnly && room.owner !== member) throw new CommandError(command.ownerOnly);
   const args = parseArgs(command, match[2]);
   if (args === null) throw usageError(command);
-  command.run(room, member, args);
+  // Each argument is text of its own: one that starts with a combining mark
+  // (the line did not) loses it, as a message would.
+  command.run(room, member, args.map(sanitizeText));
 }

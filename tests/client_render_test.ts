@@ -140,7 +140,7 @@ Deno.test("renderEvent() dims history replay and marks it", () => {
 });
 
 Deno.test("renderEvent() brings the line style back after a colored nickname", () => {
-  const line = renderEvent(EVERY_EVENT[3], COLOR); // "* bob left the chat (timeout)."
+  const line = renderEvent(EVERY_EVENT[3], COLOR); // "‣ bob left the chat (timeout)."
   const afterNick = line.slice(line.indexOf("bob") + 3);
   assert(afterNick.startsWith("\x1b[0m\x1b[2m"), JSON.stringify(afterNick));
   assert(line.endsWith("\x1b[0m"), "the line ends with a reset");

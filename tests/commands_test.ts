@@ -24,7 +24,7 @@ async function room(options: Parameters<typeof startServer>[0] = {}) {
   const port = server.address.port;
   const ana = await joinPlain(port, "ana");
   const { client: bob } = await joinJson(port, "bob");
-  await ana.waitFor("* bob joined the chat.");
+  await ana.waitFor("‣ bob joined the chat.");
   return {
     server,
     port,
@@ -72,7 +72,7 @@ Deno.test("/msg and /w whisper, /reply and /r answer the last whisperer, whisper
 Deno.test("/nick renames; /names and /who list the members", async () => {
   await using r = await room();
   await r.bob.say("/nick rob");
-  await r.ana.waitFor('User "bob" has changed their nickname to "rob".');
+  await r.ana.waitFor('‣ User "bob" has changed their nickname to "rob".');
   for (const command of ["/names", "/who", "/user"]) {
     await r.ana.send(command);
     assertEquals(
@@ -121,7 +121,7 @@ Deno.test("/ignore hides a member's messages and whispers, even after a rename; 
   await r.bob.say("you cannot see this");
   await r.bob.say("/whisper ana nor this");
   await r.bob.say("/nick rob");
-  await r.ana.waitFor('User "bob" has changed their nickname to "rob".');
+  await r.ana.waitFor('‣ User "bob" has changed their nickname to "rob".');
   await r.bob.say("nor this, renamed");
   await r.ana.send("/ignored");
   assertEquals(unstamped(await r.ana.waitFor("ignoring")), "You are ignoring: rob");
@@ -132,7 +132,7 @@ Deno.test("/ignore hides a member's messages and whispers, even after a rename; 
   const seen = r.ana.received.join("\n");
   assert(!seen.includes("cannot see this") && !seen.includes("nor this"), seen);
   // Presence still shows: the rename was seen.
-  assert(seen.includes('User "bob" has changed their nickname to "rob".'), seen);
+  assert(seen.includes('‣ User "bob" has changed their nickname to "rob".'), seen);
 });
 
 Deno.test("/topic: anyone reads it, only the owner sets it, newcomers see it, and it survives a restart", async () => {
@@ -144,7 +144,7 @@ Deno.test("/topic: anyone reads it, only the owner sets it, newcomers see it, an
       e.type === "error" && e.text === "Only the room owner can set the topic."
     );
     await r.ana.send("/topic Exam on Friday");
-    await r.ana.waitFor("* ana set the topic: Exam on Friday");
+    await r.ana.waitFor("‣ ana set the topic: Exam on Friday");
     const set = await r.bob.waitFor((e) => e.type === "topic") as EventOf<"topic">;
     assertEquals([set.text, set.by], ["Exam on Friday", "ana"]);
     await r.bob.say("/topic");
@@ -200,7 +200,7 @@ Deno.test("a dropped member is shown reconnecting, whispers wait for it, and the
   await owner.client.close();
   assertEquals(
     unstamped(await bob.waitFor("stands in")),
-    "* bob stands in as the room owner while ana reconnects.",
+    "‣ bob stands in as the room owner while ana reconnects.",
   );
   await cy.send("/user");
   assertEquals(
@@ -214,7 +214,7 @@ Deno.test("a dropped member is shown reconnecting, whispers wait for it, and the
   );
   // The stand-in can act as owner right away.
   await bob.send("/topic set by the stand-in");
-  await cy.waitFor("* bob set the topic: set by the stand-in");
+  await cy.waitFor("‣ bob set the topic: set by the stand-in");
   // ana comes back: her powers come back, and the whisper is there.
   const again = await joinJson(port, "ana", {
     resume: owner.welcome.resume,
@@ -225,7 +225,7 @@ Deno.test("a dropped member is shown reconnecting, whispers wait for it, and the
   await again.client.waitFor((e) => isText(e, "whisper", "see you later"));
   assertEquals(
     unstamped(await cy.waitFor("is now the room owner")),
-    "* ana is now the room owner.",
+    "‣ ana is now the room owner.",
   );
   await bob.send("/kick cy");
   await bob.waitFor("Only the room owner can kick members.");

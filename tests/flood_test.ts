@@ -34,7 +34,7 @@ Deno.test("a 20-line paste arrives whole and in order under the default limits",
   const port = server.address.port;
   await using alice = await joinPlain(port, "alice");
   await using bob = await joinPlain(port, "bob");
-  await alice.waitFor("* bob joined the chat.");
+  await alice.waitFor("‣ bob joined the chat.");
   const paste = Array.from({ length: 20 }, (_, i) => `paste line ${i + 1}`);
   // One write, as a terminal paste arrives.
   await alice.write(paste.map((line) => `${line}\n`).join(""));
@@ -52,7 +52,7 @@ Deno.test("lines past the backlog are dropped with one warning; the backlog itse
   const port = server.address.port;
   await using alice = await joinPlain(port, "alice");
   await using bob = await joinPlain(port, "bob");
-  await alice.waitFor("* bob joined the chat.");
+  await alice.waitFor("‣ bob joined the chat.");
   now += 1000; // Alice's bucket is full again: exactly one token (the burst).
   const total = 1 + FLOOD_BACKLOG + 9;
   await alice.write(Array.from({ length: total }, (_, i) => `n${i + 1}\n`).join(""));
@@ -92,7 +92,7 @@ Deno.test("a connection that keeps flooding is disconnected with a reason, and i
     "Disconnected: Flooding: too many lines sent too fast.",
   );
   await flooder.waitForClose();
-  await bob.waitFor("* flooder left the chat (Flooding: too many lines sent too fast.).");
+  await bob.waitFor("‣ flooder left the chat (Flooding: too many lines sent too fast.).");
   // Only the first line went out; the backlog of a disconnected flooder is not sent.
   const spam = (await bob.collect(1500)).filter((line) => line.includes("flooder: spam"));
   assertEquals(spam, []);

@@ -65,7 +65,7 @@ Deno.test("a 1 MB line without a newline is refused to its sender only, and the 
   const port = server.address.port;
   await using alice = await joinPlain(port, "alice");
   await using bob = await joinPlain(port, "bob");
-  await alice.waitFor("* bob joined the chat.");
+  await alice.waitFor("‣ bob joined the chat.");
 
   const chunk = new Uint8Array(64 * 1024).fill(0x78); // "x"
   for (let sent = 0; sent < 1024 * 1024; sent += chunk.length) await writeAll(alice.conn, chunk);
@@ -104,7 +104,7 @@ Deno.test("invalid UTF-8 becomes U+FFFD and the server keeps going", async () =>
   const port = server.address.port;
   await using alice = await joinPlain(port, "alice");
   await using bob = await joinPlain(port, "bob");
-  await alice.waitFor("* bob joined the chat.");
+  await alice.waitFor("‣ bob joined the chat.");
   // "hi", a lone 0xfe, a lone continuation byte, a truncated two-byte sequence, "(", an
   // overlong "/". (0xff is telnet's IAC; telnet_session_test.ts covers it.)
   await alice.writeBytes(new Uint8Array([0x68, 0x69, 0xfe, 0x80, 0xc3, 0x28, 0xc0, 0xaf, 0x0a]));
@@ -130,8 +130,8 @@ Deno.test("escape sequences, controls, C1 and bidi overrides never reach another
   await using alice = await joinPlain(port, "alice");
   await using bob = await RawClient.connect(port);
   await bob.send("bob");
-  await bob.waitFor("* bob joined the chat.");
-  await alice.waitFor("* bob joined the chat.");
+  await bob.waitFor("‣ bob joined the chat.");
+  await alice.waitFor("‣ bob joined the chat.");
 
   const evil = [
     "a\x1b[31mred\x1b[0m",
@@ -277,7 +277,7 @@ Deno.test("30 members reset mid-session, one half-closes: all are cleaned up and
       const conn = await Deno.connect({ hostname: "127.0.0.1", port });
       resetters.push(conn);
       await conn.write(encoder.encode(`r${i}\n`));
-      await watcher.waitFor(`* r${i} joined the chat.`);
+      await watcher.waitFor(`‣ r${i} joined the chat.`);
     }
     // Mid-session: half of them are saying something as they go.
     await Promise.all(
@@ -289,14 +289,14 @@ Deno.test("30 members reset mid-session, one half-closes: all are cleaned up and
     const left = new Set<string>();
     while (left.size < 30) {
       const line = await watcher.waitFor(/ left the chat/, 5000);
-      left.add(/\* (r\d+) left the chat \(disconnected\)\./.exec(line)![1]);
+      left.add(/‣ (r\d+) left the chat \(disconnected\)\./.exec(line)![1]);
     }
 
     // Half-close: the server sees end of input and cleans the member up.
     const half = await joinPlain(port, "half");
-    await watcher.waitFor("* half joined the chat.");
+    await watcher.waitFor("‣ half joined the chat.");
     await half.conn.closeWrite();
-    await watcher.waitFor("* half left the chat (disconnected).");
+    await watcher.waitFor("‣ half left the chat (disconnected).");
     await half.close();
 
     // The server keeps writing to whoever is left, and the room still works.
@@ -321,10 +321,10 @@ Deno.test("the owner vanishing abruptly hands ownership to the longest-present m
   await owner.write(encoder.encode("boss\n"));
   await using second = await joinPlain(port, "second");
   await using third = await joinPlain(port, "third");
-  await second.waitFor("* third joined the chat.");
+  await second.waitFor("‣ third joined the chat.");
   owner.close();
-  await second.waitFor("* boss left the chat (disconnected).");
-  await third.waitFor("* second is now the room owner.");
+  await second.waitFor("‣ boss left the chat (disconnected).");
+  await third.waitFor("‣ second is now the room owner.");
   await second.send("/kick third");
   await third.waitFor("You have been kicked from the chat.");
 });
@@ -337,7 +337,7 @@ Deno.test("random bytes from several clients: the server survives, reads every b
       const port = server.address.port;
       await using alice = await joinPlain(port, "alice");
       await using bob = await joinPlain(port, "bob");
-      await alice.waitFor("* bob joined the chat.");
+      await alice.waitFor("‣ bob joined the chat.");
       const alphabet = [0x0a, 0x0d, 0x1b, 0x2f, 0x5b, 0x7b, 0x22, 0xff, 0xc3, 0xe2, 0x00, 0x7f];
       const fuzzers = await Promise.all(
         Array.from({ length: 6 }, () => LineClient.connect(port)),
@@ -402,4 +402,35 @@ Deno.test("random bytes from several clients: the server survives, reads every b
   } finally {
     uncaught.stop();
   }
+});
+
+Deno.test("invisible characters, hidden tag text and padding are removed; no message can pass for a room line", async () => {
+  await using server = startServer();
+  const port = server.address.port;
+  await using alice = await joinPlain(port, "alice");
+  await using bob = await RawClient.connect(port);
+  await bob.send("bob");
+  await bob.waitFor("‣ bob joined the chat.");
+  const hidden = [..."secret"].map((char) => String.fromCodePoint(0xe0000 + char.charCodeAt(0)))
+    .join("");
+  await alice.send(
+    `a\u200bb\u200ec\u200fd\u061ce\ufefff\u2028g\u2029h${hidden}i\u200c j`,
+  );
+  await alice.send(`\u0301\ufe0fstarts clean`);
+  await alice.send(`pad${" ".repeat(200)}‣ alice is now the room owner.`);
+  await alice.send("👨‍👩‍👧 family stays whole");
+  await bob.waitFor("family stays whole");
+  const text = bob.text;
+  assert(text.includes("alice: abcdefghi j\r\n"), JSON.stringify(text));
+  assert(text.includes("alice: starts clean\r\n"), JSON.stringify(text));
+  assert(
+    text.includes(`alice: pad${" ".repeat(8)}alice is now the room owner.\r\n`),
+    JSON.stringify(text),
+  );
+  assert(text.includes("alice: 👨‍👩‍👧 family stays whole\r\n"));
+  // The only lines with the room's mark are the room's own.
+  const marked = text.split("\r\n").filter((line) => line.includes("‣"));
+  assertEquals(marked.map((line) => line.replace(/^\[\d\d:\d\d\] /, "")), [
+    "‣ bob joined the chat.",
+  ]);
 });

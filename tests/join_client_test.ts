@@ -13,7 +13,7 @@ Deno.test("chat join talks with a plain client through the real server", async (
   await using ana = new JoinProcess([`127.0.0.1:${port}`, "--nick", "ana", "--retry", "0"]);
   await ana.waitFor("Welcome, ana! You are the room owner.");
   await using bob = await joinPlain(port, "bob");
-  await ana.waitFor("* bob joined the chat.");
+  await ana.waitFor("‣ bob joined the chat.");
 
   await ana.type("hi bob");
   await bob.waitFor("ana: hi bob");
@@ -30,8 +30,8 @@ Deno.test("chat join talks with a plain client through the real server", async (
 
   await ana.type("/quit");
   assertEquals(await ana.exitCode(), 0);
-  await bob.waitFor("* ana left the chat (quit).");
-  await bob.waitFor("* bob is now the room owner.");
+  await bob.waitFor("‣ ana left the chat (quit).");
+  await bob.waitFor("‣ bob is now the room owner.");
 });
 
 Deno.test("chat join asks again when the nickname is taken", async () => {
@@ -71,7 +71,7 @@ Deno.test("chat join reconnects with the same nickname when the connection drops
   ]);
   await client.waitFor("Welcome, ana!");
   await using bob = await joinPlain(port, "bob");
-  await client.waitFor("* bob joined the chat.");
+  await client.waitFor("‣ bob joined the chat.");
   proxy.cutAll();
   await client.waitFor("Disconnected from server");
   await bob.send("said while ana was away");

@@ -113,7 +113,7 @@ async function resumeScenario(store: RoomStore): Promise<void> {
 
   // And she can still act as the owner.
   await again.say("/kick cy");
-  await bob.waitFor("* cy was kicked from the chat by ana.");
+  await bob.waitFor("‣ cy was kicked from the chat by ana.");
 }
 
 Deno.test("a dropped JSON client resumes and gets every missed event once, in order, before live traffic (memory store)", async () => {
@@ -143,12 +143,12 @@ Deno.test("after the grace period the nickname is released and the others see th
   const ana = await joinJson(port, "ana");
   await using bob = await joinPlain(port, "bob");
   await ana.client.close();
-  await bob.waitFor("* ana left the chat (connection lost).", 3000);
+  await bob.waitFor("‣ ana left the chat (connection lost).", 3000);
   assertEquals(server.room.owner?.nick, "bob", "ownership passes on once the grace is over");
   const late = await joinJson(port, "ana", { resume: ana.welcome.resume, lastSeq: 0 });
   assert(!late.welcome.resumed, "too late: a fresh session");
   assert(late.welcome.resume !== ana.welcome.resume);
-  await bob.waitFor("* ana joined the chat.");
+  await bob.waitFor("‣ ana joined the chat.");
   await late.client.close();
 });
 

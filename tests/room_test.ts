@@ -70,8 +70,8 @@ Deno.test("/kick: only the owner, never oneself, and the target is told and clos
   assertEquals(outbox.texts(3), ["You have been kicked from the chat."]);
   assert(outbox.closed.has(3));
   assertEquals(room.member(3), undefined);
-  assertEquals(outbox.texts(1), ["* carol was kicked from the chat by alice."]);
-  assertEquals(outbox.texts(2), ["* carol was kicked from the chat by alice."]);
+  assertEquals(outbox.texts(1), ["‣ carol was kicked from the chat by alice."]);
+  assertEquals(outbox.texts(2), ["‣ carol was kicked from the chat by alice."]);
   // The name is free again.
   assert(room.join(4, "carol"));
 });
@@ -129,7 +129,7 @@ Deno.test("/rename announces the change to everyone; whisper and kick then use t
   const { room, outbox } = setup("alice", "bob", "carol");
   handleLine(room, 2, "/rename robert");
   for (const id of [1, 2, 3]) {
-    assertEquals(outbox.texts(id), ['User "bob" has changed their nickname to "robert".']);
+    assertEquals(outbox.texts(id), ['‣ User "bob" has changed their nickname to "robert".']);
   }
   handleLine(room, 3, "/whisper robert psst");
   assertEquals(outbox.texts(2), ["[Whisper from carol] psst"]);
@@ -161,7 +161,7 @@ Deno.test("/rename to a taken or invalid name is refused to the sender only", ()
   assertEquals(outbox.texts(1), []);
   // Changing only the case of one's own name is allowed.
   handleLine(room, 2, "/rename Bob");
-  assertEquals(outbox.texts(1), ['User "bob" has changed their nickname to "Bob".']);
+  assertEquals(outbox.texts(1), ['‣ User "bob" has changed their nickname to "Bob".']);
 });
 
 Deno.test("/help lists every command of the table with its usage and help", () => {
@@ -192,7 +192,7 @@ Deno.test("/quit says goodbye, closes the connection and announces the leave", (
   assertEquals(outbox.texts(2), ["Goodbye!"]);
   assert(outbox.closed.has(2));
   assertEquals(room.size, 1);
-  assertEquals(outbox.texts(1), ["* bob left the chat (quit)."]);
+  assertEquals(outbox.texts(1), ["‣ bob left the chat (quit)."]);
 });
 
 Deno.test("an unknown command points to /help and is not broadcast", () => {
@@ -211,16 +211,16 @@ Deno.test("ownership passes to the longest-present member and is announced", () 
   room.leave(2, "quit");
   room.leave(1, "quit");
   assertEquals(outbox.texts(3), [
-    "* b left the chat (quit).",
-    "* a left the chat (quit).",
-    "* c is now the room owner.",
+    "‣ b left the chat (quit).",
+    "‣ a left the chat (quit).",
+    "‣ c is now the room owner.",
   ]);
   assertEquals(room.owner?.nick, "c");
   assert(room.join(7, "d"));
   assert(room.join(5, "e"));
   room.drop(3);
   assertEquals(room.owner?.nick, "d", "arrival order, not connection id, decides");
-  assertEquals(outbox.texts(5).at(-1), "* d is now the room owner.");
+  assertEquals(outbox.texts(5).at(-1), "‣ d is now the room owner.");
   room.leave(7, "quit");
   room.leave(5, "quit");
   assertEquals(room.owner === null, true);

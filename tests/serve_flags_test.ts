@@ -71,7 +71,7 @@ Deno.test("a --memory room refuses lines over --max-line-bytes and shows newcome
   await using bob = await LineClient.connect(port);
   await bob.send("bob");
   const seen: string[] = [];
-  while (!seen.at(-1)?.includes("* bob joined the chat.")) {
+  while (!seen.at(-1)?.includes("‣ bob joined the chat.")) {
     seen.push(unstamped(await bob.readLine()));
   }
   assertEquals(seen.filter((line) => line.startsWith("(history)")), [

@@ -5,7 +5,7 @@ Deno.test("a plain client registers, chats and sees its own message", async () =
   await using server = startServer();
   await using alice = await joinPlain(server.address.port, "alice");
   await using bob = await joinPlain(server.address.port, "bob");
-  await alice.waitFor("* bob joined the chat.");
+  await alice.waitFor("‣ bob joined the chat.");
   await alice.send("hello room");
   assertMatch(await bob.waitFor("alice: hello room"), /^\[\d\d:\d\d\] alice: hello room$/);
   assertMatch(await alice.waitFor("alice: hello room"), /^\[\d\d:\d\d\] alice: hello room$/);
@@ -29,7 +29,7 @@ Deno.test("private lines arrive in order with the broadcasts around them", async
   await using server = startServer({ limits: { rate: 0 } });
   await using alice = await joinPlain(server.address.port, "alice");
   await using bob = await joinPlain(server.address.port, "bob");
-  await alice.waitFor("* bob joined the chat.");
+  await alice.waitFor("‣ bob joined the chat.");
   // One write, so all of it is handled in one turn and shares one flush.
   await alice.write("first\n/nope\nsecond\n/whisper bob psst\nthird\n");
   const seen = [];
@@ -68,7 +68,7 @@ Deno.test("/kick closes the kicked member's connection after telling them", asyn
     "You have been kicked from the chat.",
   );
   await bob.waitForClose();
-  await alice.waitFor("* bob was kicked from the chat by alice.");
+  await alice.waitFor("‣ bob was kicked from the chat by alice.");
 });
 
 Deno.test("a plain newcomer sees earlier messages marked (history), then its own welcome line", async () => {
@@ -81,7 +81,7 @@ Deno.test("a plain newcomer sees earlier messages marked (history), then its own
   await bob.waitFor("Enter your nickname");
   await bob.send("bob");
   const lines: string[] = [];
-  while (!lines.at(-1)?.includes("* bob joined the chat.")) {
+  while (!lines.at(-1)?.includes("‣ bob joined the chat.")) {
     lines.push((await bob.readLine()).replace(/^\[\d\d:\d\d\] /, ""));
   }
   assertEquals(
@@ -90,7 +90,7 @@ Deno.test("a plain newcomer sees earlier messages marked (history), then its own
       "Welcome, bob! Type /help for commands.",
       "(history) alice: two",
       "(history) alice: three",
-      "* bob joined the chat.",
+      "‣ bob joined the chat.",
     ].join("|"),
   );
 });
@@ -105,5 +105,5 @@ Deno.test("a last line without a newline still counts when the client closes its
   await bob.conn.closeWrite();
   await alice.waitFor("bob: hello");
   await alice.waitFor("bob: last");
-  await alice.waitFor("* bob left the chat (disconnected).");
+  await alice.waitFor("‣ bob left the chat (disconnected).");
 });

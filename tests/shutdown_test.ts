@@ -65,7 +65,7 @@ Deno.test("shutdown gives a member who was behind its whole backlog and the good
   await lagger.waitFor("Enter your nickname");
   lagger.pauseReading();
   await lagger.send("lagger");
-  await talker.waitFor("* lagger joined the chat.");
+  await talker.waitFor("‣ lagger joined the chat.");
   const laggerId = server.room.findByNick("lagger")!.id;
   const padding = "q".repeat(3000);
   let sent = 0;

@@ -31,7 +31,7 @@ Deno.test("a member that never reads is disconnected as too slow while 40 others
     for (let i = 0; i < TALKERS; i++) talkers.push(await joinPlain(port, `t${i}`));
     await slow.write(new TextEncoder().encode("slow\n"));
     const observer = talkers[0];
-    await observer.waitFor("* slow joined the chat.");
+    await observer.waitFor("‣ slow joined the chat.");
 
     const padding = "x".repeat(1000);
     let slowLeftAt = -1;
@@ -48,10 +48,10 @@ Deno.test("a member that never reads is disconnected as too slow while 40 others
       while (seen < TALKERS) {
         const line = await observer.readLine(5000);
         if (line.includes(`: r${round} t`)) seen++;
-        if (line.includes("* slow left the chat")) {
+        if (line.includes("‣ slow left the chat")) {
           assertEquals(
             line.replace(/^\[\d\d:\d\d\] /, ""),
-            `* slow left the chat (Too slow: more than ${OUTBOX_BYTES} bytes of messages were waiting for you.).`,
+            `‣ slow left the chat (Too slow: more than ${OUTBOX_BYTES} bytes of messages were waiting for you.).`,
           );
           slowLeftAt = round;
         }
@@ -86,7 +86,7 @@ Deno.test("a burst bigger than --outbox-bytes does not drop members who read", a
   const talkers: LineClient[] = [];
   try {
     for (let i = 0; i < TALKERS; i++) talkers.push(await joinPlain(port, `t${i}`));
-    await talkers[0].waitFor(`* t${TALKERS - 1} joined the chat.`);
+    await talkers[0].waitFor(`‣ t${TALKERS - 1} joined the chat.`);
     // 40 lines of 3 KB at once is 120 KB towards every member: twice the outbox.
     const padding = "y".repeat(3000);
     for (let round = 0; round < 5; round++) {
@@ -112,7 +112,7 @@ Deno.test("a non-reader is dropped once its socket makes no progress, long befor
   const slow = await Deno.connect({ hostname: "127.0.0.1", port });
   try {
     await slow.write(new TextEncoder().encode("slow\n"));
-    await talker.waitFor("* slow joined the chat.");
+    await talker.waitFor("‣ slow joined the chat.");
     const slowId = server.room.findByNick("slow")!.id;
     const padding = "z".repeat(3000);
     // Fill the kernel's buffers, then the server's queue, until the stall rule drops it.
@@ -120,8 +120,8 @@ Deno.test("a non-reader is dropped once its socket makes no progress, long befor
     let dropped = false;
     for (let sent = 0; sent < 5000 && !dropped; sent++) {
       await talker.send(`fill ${sent} ${padding}`);
-      const line = await talker.waitFor(new RegExp(`: fill ${sent} |\\* slow left the chat`), 5000);
-      dropped = line.includes("* slow left the chat");
+      const line = await talker.waitFor(new RegExp(`: fill ${sent} |‣ slow left the chat`), 5000);
+      dropped = line.includes("‣ slow left the chat");
       largest = Math.max(largest, server.queuedBytes(slowId));
     }
     assert(dropped, "the non-reader was never dropped");

@@ -25,7 +25,7 @@ Deno.test("a telnet client's mangled Korean line is refused, answered, and its n
   await using telnet = await RawClient.connect(port);
   await telnet.waitFor("Enter your nickname:");
   await telnet.write(encoder.encode("민수\r\n"));
-  await nc.waitFor("* 민수 joined the chat.");
+  await nc.waitFor("‣ 민수 joined the chat.");
   // What inetutils telnet sends for "안녕하세요" before binary mode: 0x9A in 요
   // became IAC SUSP, followed by IAC DO TIMING-MARK.
   const typed = encoder.encode("안녕하세요");

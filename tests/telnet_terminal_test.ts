@@ -38,7 +38,7 @@ for (
       await telnet.waitForText("Enter your nickname:");
       await telnet.type("민수");
       await telnet.press("Enter");
-      await nc.waitFor("* 민수 joined the chat.");
+      await nc.waitFor("‣ 민수 joined the chat.");
       await telnet.type(KOREAN);
       await telnet.press("Enter");
       // Either the line arrives, or the server refuses it as damaged and the user retypes it.

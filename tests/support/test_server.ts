@@ -196,7 +196,7 @@ export async function joinPlain(port: number, nick: string): Promise<LineClient>
   await client.waitFor("Enter your nickname");
   await client.send(nick);
   await client.waitFor(`Welcome, ${nick}!`);
-  await client.waitFor(`* ${nick} joined the chat.`);
+  await client.waitFor(`‣ ${nick} joined the chat.`);
   return client;
 }
 
