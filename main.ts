@@ -124,6 +124,24 @@ Examples:
       integer(1),
       DEFAULT_LIMITS.maxConnections,
     )
+    .option(
+      "--max-schedules <n>",
+      "pending scheduled messages in the whole room",
+      integer(0, 1_000_000),
+      DEFAULT_LIMITS.maxSchedules,
+    )
+    .option(
+      "--max-schedules-per-address <n>",
+      "pending scheduled messages from one address",
+      integer(0, 1_000_000),
+      DEFAULT_LIMITS.maxSchedulesPerAddress,
+    )
+    .option(
+      "--schedule-bytes-per-minute <n>",
+      "bytes of scheduled text that may fall due in any one minute",
+      integer(0, 1 << 30),
+      DEFAULT_LIMITS.scheduleBytesPerMinute,
+    )
     .addOption(
       new Option("--log-level <level>", "least severe events to log")
         .choices(LOG_LEVELS).default("info" as const),
@@ -160,6 +178,9 @@ Examples:
           registerTimeout: flags.registerTimeout,
           maxPerIp: flags.maxPerIp,
           maxConnections: flags.maxConnections,
+          maxSchedules: flags.maxSchedules,
+          maxSchedulesPerAddress: flags.maxSchedulesPerAddress,
+          scheduleBytesPerMinute: flags.scheduleBytesPerMinute,
         },
       });
     });

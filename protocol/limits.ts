@@ -19,6 +19,12 @@ export interface Limits {
   maxPerIp: number;
   /** Connections in total. */
   maxConnections: number;
+  /** Pending scheduled messages in the whole room. */
+  maxSchedules: number;
+  /** Pending scheduled messages from one address. */
+  maxSchedulesPerAddress: number;
+  /** Bytes of scheduled text that may fall due in any one minute. */
+  scheduleBytesPerMinute: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = {
@@ -30,6 +36,9 @@ export const DEFAULT_LIMITS: Readonly<Limits> = {
   registerTimeout: 30,
   maxPerIp: 16,
   maxConnections: 10000,
+  maxSchedules: 1000,
+  maxSchedulesPerAddress: 20,
+  scheduleBytesPerMinute: 64 * 1024,
 };
 
 /** Lines in one pasted block at most. */

@@ -33,6 +33,8 @@ export interface ChatServerOptions extends RoomOptions {
 const ACCEPT_RETRY_MS = 100;
 /** How long shutdown waits for queued output to reach slow clients. */
 const SHUTDOWN_FLUSH_MS = 2000;
+/** While schedules are waiting to go out, the room ticks this often. */
+const CATCH_UP_TICK_MS = 100;
 /** How long a member disconnected for being too slow gets to take its last line. */
 const OVERFLOW_GRACE_MS = 500;
 
@@ -50,6 +52,7 @@ export class ChatServer {
   #perIp = new Map<string, number>();
   #nextId = 1;
   #ticker: ReturnType<typeof setInterval>;
+  #catchUpTick: ReturnType<typeof setTimeout> | undefined;
   #acceptLoop: Promise<void>;
   #stopping = false;
   #sessionHost: SessionHost;
@@ -67,6 +70,11 @@ export class ChatServer {
       sendLimits: {
         maxLineBytes: this.limits.maxLineBytes,
         maxPasteBytes: this.limits.maxPasteBytes,
+      },
+      scheduleLimits: {
+        maxSchedules: this.limits.maxSchedules,
+        perAddress: this.limits.maxSchedulesPerAddress,
+        bytesPerMinute: this.limits.scheduleBytesPerMinute,
       },
     });
     this.#sessionHost = {
@@ -215,10 +223,18 @@ export class ChatServer {
   }
 
   #tick(): void {
+    let more = false;
     try {
-      this.room.tick();
+      more = this.room.tick();
     } catch (error) {
       this.#log("error", "error", { where: "tick", error: String(error) });
+    }
+    // More schedules are due than one tick sends: the rest follow shortly, paced.
+    if (more && this.#catchUpTick === undefined && !this.#stopping) {
+      this.#catchUpTick = setTimeout(() => {
+        this.#catchUpTick = undefined;
+        this.#tick();
+      }, CATCH_UP_TICK_MS);
     }
   }
 
@@ -228,6 +244,7 @@ export class ChatServer {
     this.#stopping = true;
     this.#log("info", "shutdown", { connections: this.#sessions.size });
     clearInterval(this.#ticker);
+    clearTimeout(this.#catchUpTick);
     try {
       this.#listener.close();
     } catch { /* already closed */ }

@@ -3,7 +3,7 @@
  * throwaway rooms (`--memory`) and for tests. Nothing survives a restart.
  */
 import type { ConversationEvent, PrivateEvent } from "../protocol/events.ts";
-import type { RoomStore, Schedule } from "./store.ts";
+import type { RoomStore, Schedule, ScheduleInfo } from "./store.ts";
 
 /** What history shows: what members said, not who came and went. */
 function isChatMessage(event: ConversationEvent): boolean {
@@ -87,7 +87,7 @@ export class MemoryStore implements RoomStore {
   }
 
   saveSchedule(schedule: Schedule): void {
-    this.#schedules.set(schedule.id, schedule);
+    this.#schedules.set(schedule.id, { ...schedule });
     this.#lastScheduleId = Math.max(this.#lastScheduleId, schedule.id);
   }
 
@@ -95,8 +95,18 @@ export class MemoryStore implements RoomStore {
     this.#schedules.delete(id);
   }
 
-  loadSchedules(): Schedule[] {
-    return [...this.#schedules.values()];
+  renameScheduleAuthor(oldKey: string, author: string, authorKey: string): void {
+    for (const schedule of this.#schedules.values()) {
+      if (schedule.authorKey === oldKey) Object.assign(schedule, { author, authorKey });
+    }
+  }
+
+  loadSchedules(): ScheduleInfo[] {
+    return [...this.#schedules.values()].map(({ text: _text, ...info }) => info);
+  }
+
+  scheduleText(id: number): string | null {
+    return this.#schedules.get(id)?.text ?? null;
   }
 
   lastScheduleId(): number {

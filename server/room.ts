@@ -28,7 +28,9 @@ import {
 } from "../protocol/text.ts";
 import { CommandError } from "./command_error.ts";
 import { MemoryStore } from "./memory_store.ts";
-import type { RoomStore, Schedule } from "./store.ts";
+import { addressOf, ScheduleQueue, type ScheduleLimits } from "./schedule_queue.ts";
+import type { RoomStore, ScheduleInfo } from "./store.ts";
+import { formatClock } from "../protocol/time.ts";
 
 /** Identifies one connection; the edge chooses it. */
 export type MemberId = number;
@@ -60,6 +62,8 @@ export interface Member {
   arrival: number;
   /** The member's IANA time zone, when its client said; `/schedule HH:MM` reads it. */
   timeZone?: string;
+  /** The address it connected from, for limits per address. */
+  address?: string;
   /** Set for structured clients, which may resume after a drop. */
   resumeToken?: string;
   /** When the connection dropped, while the nickname is held for a resume. */
@@ -91,6 +95,10 @@ export interface RoomOptions {
   newToken?: () => string;
   /** What a member may send, told to clients in the welcome. */
   sendLimits?: { maxLineBytes: number; maxPasteBytes: number };
+  /** Caps on pending schedules (schedule_queue.ts has the defaults). */
+  scheduleLimits?: ScheduleLimits;
+  /** How many due schedules, and how many bytes of them, one `tick()` sends at most. */
+  firePerTick?: { count: number; bytes: number };
 }
 
 export interface JoinOptions {
@@ -105,14 +113,20 @@ export interface JoinOptions {
   lastSeq?: number;
   /** The client's IANA time zone, already checked by the edge. */
   timeZone?: string;
+  /** The address the client connected from. */
+  address?: string;
 }
 
 /** A schedule that came due more than this late is marked late. */
 const LATE_AFTER_MS = 60_000;
 /** A schedule more late than this when the room starts is dropped. */
 const STALE_AFTER_MS = 60 * 60_000;
-/** Pending schedules one member may have. */
-export const MAX_SCHEDULES_PER_MEMBER = 20;
+/**
+ * Due schedules one tick sends at most: a hundred due at once go out over a
+ * few ticks, in order, between live lines, and never make the burst that
+ * would push a member who reads over its outbox limit.
+ */
+const DEFAULT_FIRE_PER_TICK = { count: 20, bytes: 32 * 1024 };
 /** Whispers held for a detached member. */
 const MAX_MISSED = 200;
 /** Messages one `/history` may show. */
@@ -150,8 +164,11 @@ export class Room {
   #absent = new Set<Member>();
   #arrivals = 0;
   #seq: number;
-  #schedules: Schedule[];
+  #schedules: ScheduleQueue;
   #nextScheduleId: number;
+  #firePerTick: { count: number; bytes: number };
+  /** Schedules that fell due while the room was down: sent late, however little late. */
+  #overdueAtStart = new Set<number>();
   #topic: Topic | null;
 
   constructor(outbox: Outbox, options: RoomOptions = {}) {
@@ -166,10 +183,13 @@ export class Room {
       maxPasteBytes: DEFAULT_LIMITS.maxPasteBytes,
     };
     this.#seq = this.store.lastSeq();
-    this.#schedules = this.store.loadSchedules().sort((a, b) => a.due - b.due);
+    this.#schedules = new ScheduleQueue(options.scheduleLimits);
+    for (const info of this.store.loadSchedules()) this.#schedules.add(info);
     this.#nextScheduleId = this.store.lastScheduleId() + 1;
+    this.#firePerTick = options.firePerTick ?? DEFAULT_FIRE_PER_TICK;
     this.#topic = parseTopic(this.store.loadSetting("topic"));
     this.#settleOverdueSchedules();
+    this.tick();
   }
 
   // ---- queries ----
@@ -196,8 +216,9 @@ export class Room {
     return this.#byKey.get(nicknameKey(nick));
   }
 
-  get pendingSchedules(): readonly Schedule[] {
-    return this.#schedules;
+  /** Pending schedules, earliest first (without their text). */
+  get pendingSchedules(): readonly ScheduleInfo[] {
+    return this.#schedules.all();
   }
 
   get lastSeq(): number {
@@ -235,6 +256,7 @@ export class Room {
       key: nicknameKey(nick),
       arrival: ++this.#arrivals,
       timeZone: options.timeZone,
+      address: options.address,
       resumeToken: options.resumable ? this.#newToken() : undefined,
       mentions: 0,
       historyBefore: this.#seq + 1,
@@ -313,19 +335,34 @@ export class Room {
     }
   }
 
-  /** Fires due schedules and releases nicknames whose grace ran out. */
-  tick(): void {
+  /**
+   * Sends due schedules, a bounded number at a time, and releases nicknames
+   * whose grace ran out. Returns true when more schedules are due than this
+   * tick sent: the caller should tick again soon.
+   */
+  tick(): boolean {
     const now = this.clock.now();
-    while (this.#schedules.length > 0 && this.#schedules[0].due <= now) {
-      const schedule = this.#schedules.shift()!;
-      this.store.deleteSchedule(schedule.id);
-      this.#fire(schedule, now - schedule.due > LATE_AFTER_MS);
+    let count = 0;
+    let bytes = 0;
+    let more = false;
+    while (true) {
+      if (count >= this.#firePerTick.count || bytes >= this.#firePerTick.bytes) {
+        more = this.#schedules.hasDue(now);
+        break;
+      }
+      const info = this.#schedules.takeDue(now);
+      if (!info) break;
+      count++;
+      bytes += info.bytes;
+      const late = this.#overdueAtStart.delete(info.id) || now - info.due > LATE_AFTER_MS;
+      this.#fire(info, late);
     }
     for (const member of this.#members.values()) {
       if (member.detachedAt !== undefined && now - member.detachedAt >= this.resumeGraceMs) {
         this.leave(member.id, "connection lost");
       }
     }
+    return more;
   }
 
   // ---- verbs, for commands ----
@@ -431,12 +468,13 @@ export class Room {
     member.nick = nick;
     member.key = nicknameKey(nick);
     this.#index(member);
-    for (const schedule of this.#schedules) {
-      if (schedule.authorKey === nicknameKey(old)) {
-        schedule.author = nick;
-        schedule.authorKey = member.key;
-        this.store.saveSchedule(schedule);
+    const oldKey = nicknameKey(old);
+    if (this.#schedules.byAuthor(oldKey).length > 0) {
+      for (const info of this.#schedules.byAuthor(oldKey)) {
+        info.author = nick;
+        info.authorKey = member.key;
       }
+      this.store.renameScheduleAuthor(oldKey, nick, member.key);
     }
     this.#publish({ type: "rename", seq: 0, at: this.clock.now(), from: old, to: nick });
   }
@@ -565,48 +603,46 @@ export class Room {
   }
 
   /** Queues a message for everyone at `due`, and confirms it to its author. */
-  schedule(member: Member, due: number, text: string): Schedule {
-    const mine = this.#schedules.filter((s) => s.authorKey === member.key).length;
-    if (mine >= MAX_SCHEDULES_PER_MEMBER) {
-      throw new CommandError(
-        `You already have ${MAX_SCHEDULES_PER_MEMBER} pending scheduled messages; /unschedule one first.`,
-      );
-    }
-    const schedule: Schedule = {
+  schedule(member: Member, due: number, text: string): ScheduleInfo {
+    const bytes = encoder.encode(text).length;
+    const address = addressOf({ address: member.address, authorKey: member.key });
+    const refusal = this.#schedules.refusal(address, due, bytes);
+    if (refusal) throw new CommandError(scheduleRefusalText(refusal, due));
+    const info: ScheduleInfo = {
       id: this.#nextScheduleId++,
       due,
       author: member.nick,
       authorKey: member.key,
-      text,
+      bytes,
+      ...(member.address === undefined ? {} : { address: member.address }),
     };
-    this.store.saveSchedule(schedule);
-    const index = this.#schedules.findIndex((s) => s.due > due);
-    this.#schedules.splice(index === -1 ? this.#schedules.length : index, 0, schedule);
-    this.tell(member, { type: "schedule_ok", at: this.clock.now(), id: schedule.id, due, text });
-    return schedule;
+    this.store.saveSchedule({ ...info, text });
+    this.#schedules.add(info);
+    this.tell(member, { type: "schedule_ok", at: this.clock.now(), id: info.id, due, text });
+    return info;
   }
 
   /** Tells the member its pending schedules; the owner sees everyone's. */
   listSchedules(member: Member): void {
     const everyone = this.owner === member;
-    const items = this.#schedules
+    const items = this.#schedules.all()
       .filter((s) => everyone || s.authorKey === member.key)
-      .map(({ id, due, author, text }) => ({ id, due, from: author, text }));
+      .map(({ id, due, author }) => ({ id, due, from: author, text: this.store.scheduleText(id) ?? "" }));
     this.tell(member, { type: "schedules", at: this.clock.now(), items });
   }
 
   /** Cancels a pending schedule: the author's own, or any for the owner, who tells the author. */
   unschedule(member: Member, id: number): void {
-    const index = this.#schedules.findIndex((s) => s.id === id);
-    const schedule = this.#schedules[index];
+    const schedule = this.#schedules.get(id);
     if (!schedule) throw new CommandError(`No pending scheduled message #${id}.`);
     if (schedule.authorKey !== member.key && this.owner !== member) {
       throw new CommandError(`Scheduled message #${id} is not yours to cancel.`);
     }
-    this.#schedules.splice(index, 1);
+    const text = this.store.scheduleText(id) ?? "";
+    this.#schedules.remove(id);
     this.store.deleteSchedule(id);
     const now = this.clock.now();
-    const { due, text } = schedule;
+    const { due } = schedule;
     this.tell(member, { type: "unscheduled", at: now, id, due, text });
     if (schedule.authorKey === member.key) return;
     const told: PrivateEvent = { type: "unscheduled", at: now, id, due, text, by: member.nick };
@@ -776,36 +812,60 @@ export class Room {
     }
   }
 
-  #fire(schedule: Schedule, late: boolean): void {
+  #fire(info: ScheduleInfo, late: boolean): void {
+    const text = this.store.scheduleText(info.id);
+    this.store.deleteSchedule(info.id);
+    if (text === null) return;
     this.#publish({
       type: "scheduled",
       seq: 0,
       at: this.clock.now(),
-      from: schedule.author,
-      text: schedule.text,
+      from: info.author,
+      text,
       ...(late ? { late: true } : {}),
     });
   }
 
   /**
-   * Schedules that fell due while the room was down: sent now, marked late,
-   * if at most an hour late (however few seconds late they are: the server
-   * was not there to send them on time), else dropped with a note.
+   * Schedules that fell due while the room was down: over an hour late,
+   * dropped with a note to the author; the others stay queued and go out,
+   * marked late (however few seconds late: the server was not there to send
+   * them on time), paced by `tick()` like any due schedule.
    */
   #settleOverdueSchedules(): void {
     const now = this.clock.now();
-    for (const schedule of [...this.#schedules]) {
-      if (schedule.due > now) continue;
-      this.#schedules.splice(this.#schedules.indexOf(schedule), 1);
-      this.store.deleteSchedule(schedule.id);
-      if (now - schedule.due <= STALE_AFTER_MS) {
-        this.#fire(schedule, true);
+    for (const info of this.#schedules.all()) {
+      if (info.due > now) break;
+      if (now - info.due <= STALE_AFTER_MS) {
+        this.#overdueAtStart.add(info.id);
         continue;
       }
-      const { id, due, text } = schedule;
+      const text = this.store.scheduleText(info.id) ?? "";
+      this.#schedules.remove(info.id);
+      this.store.deleteSchedule(info.id);
+      const { id, due } = info;
       const note: PrivateEvent = { type: "schedule_dropped", at: now, id, due, text };
-      this.store.addNote(schedule.authorKey, note);
+      this.store.addNote(info.authorKey, note);
     }
+  }
+}
+
+const encoder = new TextEncoder();
+
+/** The refusal a cap gives, naming it. */
+function scheduleRefusalText(
+  refusal: { limit: "room" | "address" | "minute"; max: number },
+  due: number,
+): string {
+  switch (refusal.limit) {
+    case "address":
+      return `You already have ${refusal.max} pending scheduled messages (at most ${refusal.max} from one address); /unschedule one first.`;
+    case "room":
+      return `The room already has ${refusal.max} pending scheduled messages, its limit; try again later.`;
+    case "minute":
+      return `Too much is already scheduled for ${
+        formatClock(due)
+      } (at most ${refusal.max} bytes may fall due in one minute); pick another time.`;
   }
 }
 

@@ -238,6 +238,7 @@ export class Session {
       resume: typeof message?.resume === "string" ? message.resume : undefined,
       lastSeq: typeof message?.lastSeq === "number" ? message.lastSeq : undefined,
       timeZone,
+      address: this.#connection.remoteIp,
     });
     if (!joined) return;
     this.#registered = true;

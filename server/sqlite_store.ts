@@ -19,7 +19,7 @@
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { ConversationEvent, PrivateEvent } from "../protocol/events.ts";
-import { type RoomStore, type Schedule, StoreOpenError } from "./store.ts";
+import { type RoomStore, type Schedule, type ScheduleInfo, StoreOpenError } from "./store.ts";
 
 /**
  * The first schema (user_version 1), kept verbatim so the migration path
@@ -49,7 +49,8 @@ CREATE TABLE counters (
  * `MIGRATIONS[n]` takes a file from user_version n to n + 1. Version 2
  * stores notes for absent authors (version 1 kept them in memory, so a
  * "your scheduled message was dropped" note was lost on restart). Version 3
- * keeps settings that outlive a restart, such as the topic.
+ * keeps settings that outlive a restart, such as the topic. Version 4 records
+ * the address a schedule came from, for the per-address cap.
  *
  * There is deliberately no index on `events.type`: history reads the newest
  * rows backwards by `seq` (the rowid) and stops after `--history` messages,
@@ -71,6 +72,9 @@ CREATE TABLE settings (
   name TEXT PRIMARY KEY,
   value TEXT NOT NULL
 );
+`,
+  `
+ALTER TABLE schedules ADD COLUMN address TEXT;
 `,
 ];
 
@@ -107,6 +111,8 @@ export class SqliteStore implements RoomStore {
   #saveSchedule: StatementSync;
   #bumpScheduleId: StatementSync;
   #deleteSchedule: StatementSync;
+  #renameAuthor: StatementSync;
+  #scheduleText: StatementSync;
   #loadSchedules: StatementSync;
   #lastScheduleId: StatementSync;
   #addNote: StatementSync;
@@ -152,15 +158,22 @@ export class SqliteStore implements RoomStore {
     this.#after = db.prepare("SELECT body FROM events WHERE seq > ? ORDER BY seq");
     this.#prune = db.prepare("DELETE FROM events WHERE seq <= ?");
     this.#saveSchedule = db.prepare(
-      "INSERT OR REPLACE INTO schedules (id, due, author, author_key, text) VALUES (?, ?, ?, ?, ?)",
+      `INSERT OR REPLACE INTO schedules (id, due, author, author_key, text, address)
+       VALUES (?, ?, ?, ?, ?, ?)`,
     );
+    this.#renameAuthor = db.prepare(
+      "UPDATE schedules SET author = ?, author_key = ? WHERE author_key = ?",
+    );
+    this.#scheduleText = db.prepare("SELECT text FROM schedules WHERE id = ?");
     this.#bumpScheduleId = db.prepare(
       `INSERT INTO counters (name, value) VALUES ('last_schedule_id', ?)
        ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)`,
     );
     this.#deleteSchedule = db.prepare("DELETE FROM schedules WHERE id = ?");
     this.#loadSchedules = db.prepare(
-      "SELECT id, due, author, author_key AS authorKey, text FROM schedules ORDER BY due, id",
+      `SELECT id, due, author, author_key AS authorKey, address,
+              length(CAST(text AS BLOB)) AS bytes
+       FROM schedules ORDER BY due, id`,
     );
     this.#lastScheduleId = db.prepare(
       `SELECT max(
@@ -231,8 +244,8 @@ export class SqliteStore implements RoomStore {
     // schedule whose id the counter does not cover.
     this.#db.exec("BEGIN");
     try {
-      const { id, due, author, authorKey, text } = schedule;
-      this.#saveSchedule.run(id, due, author, authorKey, text);
+      const { id, due, author, authorKey, text, address } = schedule;
+      this.#saveSchedule.run(id, due, author, authorKey, text, address ?? null);
       this.#bumpScheduleId.run(id);
       this.#db.exec("COMMIT");
     } catch (error) {
@@ -245,8 +258,22 @@ export class SqliteStore implements RoomStore {
     this.#deleteSchedule.run(id);
   }
 
-  loadSchedules(): Schedule[] {
-    return (this.#loadSchedules.all() as unknown as Schedule[]).map((row) => ({ ...row }));
+  renameScheduleAuthor(oldKey: string, author: string, authorKey: string): void {
+    this.#renameAuthor.run(author, authorKey, oldKey);
+  }
+
+  loadSchedules(): ScheduleInfo[] {
+    type Row = Omit<ScheduleInfo, "address"> & { address: string | null };
+    return (this.#loadSchedules.all() as unknown as Row[]).map(({ address, ...row }) => ({
+      ...row,
+      bytes: Number(row.bytes),
+      ...(address === null ? {} : { address }),
+    }));
+  }
+
+  scheduleText(id: number): string | null {
+    const row = this.#scheduleText.get(id) as { text: string } | undefined;
+    return row?.text ?? null;
   }
 
   lastScheduleId(): number {

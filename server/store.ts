@@ -5,14 +5,22 @@
  */
 import type { ConversationEvent, PrivateEvent } from "../protocol/events.ts";
 
-/** A message waiting for its time. */
-export interface Schedule {
+/** A message waiting for its time, without its text (what the room keeps in memory). */
+export interface ScheduleInfo {
   id: number;
   /** When it is due, epoch ms. */
   due: number;
   author: string;
   /** The author's nickname key, for listing and cancelling. */
   authorKey: string;
+  /** The address the author scheduled it from, for the per-address cap. */
+  address?: string;
+  /** The text's size in UTF-8 bytes, for the per-minute cap. */
+  bytes: number;
+}
+
+/** A message waiting for its time. */
+export interface Schedule extends ScheduleInfo {
   text: string;
 }
 
@@ -29,8 +37,13 @@ export interface RoomStore {
   /** The highest `seq` recorded, or 0. */
   lastSeq(): number;
   saveSchedule(schedule: Schedule): void;
+  /** Moves an author's pending schedules to its new name. */
+  renameScheduleAuthor(oldKey: string, author: string, authorKey: string): void;
   deleteSchedule(id: number): void;
-  loadSchedules(): Schedule[];
+  /** Every pending schedule, without its text: start-up never holds all of them in memory. */
+  loadSchedules(): ScheduleInfo[];
+  /** A pending schedule's text, or null. */
+  scheduleText(id: number): string | null;
   /** Largest schedule id ever used, so ids are never reused. */
   lastScheduleId(): number;
   /** A value the room keeps across restarts (the topic), or null. */

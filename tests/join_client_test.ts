@@ -212,11 +212,14 @@ Deno.test("/schedule HH:MM from chat join means the user's own clock, however it
     );
   }
   const expected = nextOccurrence(Date.now(), hours, minutes, zone);
-  assertEquals(server.room.pendingSchedules.map((s) => [s.text, s.due]), [
-    ["capitals", expected],
-    ["space", expected],
-    ["loud", expected],
-  ]);
+  assertEquals(
+    server.room.pendingSchedules.map((s) => [server.room.store.scheduleText(s.id), s.due]),
+    [
+      ["capitals", expected],
+      ["space", expected],
+      ["loud", expected],
+    ],
+  );
   // Cancelling confirms with the same clock time the user scheduled for.
   await ana.type("/unschedule 1");
   await ana.waitFor(`Cancelled scheduled message #1 for ${clock}.`);

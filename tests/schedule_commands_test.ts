@@ -176,7 +176,10 @@ Deno.test("schedules survive a restart on SqliteStore and fire on time", async (
 
   const second = setup(new SqliteStore(path), START + 5 * MINUTE);
   try {
-    assertEquals(second.room.pendingSchedules.map((s) => [s.id, s.text]), [[1, "survives"]]);
+    assertEquals(
+      second.room.pendingSchedules.map((s) => [s.id, second.store.scheduleText(s.id)]),
+      [[1, "survives"]],
+    );
     second.room.join(1, "ana");
     handleLine(second.room, 1, "/schedule +1h new id");
     const [ok3] = only(second.outbox.take(1), "schedule_ok");
@@ -249,7 +252,7 @@ Deno.test("a schedule over an hour late is dropped and its author told on the ne
   }
 });
 
-Deno.test("a member may have 20 pending schedules; the 21st is refused with the limit named", () => {
+Deno.test("a client may have 20 pending schedules; the 21st is refused with the limit named", () => {
   const { room, outbox } = setup();
   room.join(1, "ana");
   outbox.take(1);
@@ -257,7 +260,7 @@ Deno.test("a member may have 20 pending schedules; the 21st is refused with the 
   assertEquals(only(outbox.take(1), "schedule_ok").length, 20);
   handleLine(room, 1, "/schedule +30m one too many");
   assertEquals(only(outbox.take(1), "error").map((e) => e.text), [
-    "You already have 20 pending scheduled messages; /unschedule one first.",
+    "You already have 20 pending scheduled messages (at most 20 from one address); /unschedule one first.",
   ]);
   assertEquals(room.pendingSchedules.length, 20);
   // Another member has a cap of their own.

@@ -33,6 +33,12 @@ Deno.test("chat serve hands every limit flag and --history to the room", async (
     "5",
     "--max-connections",
     "50",
+    "--max-schedules",
+    "77",
+    "--max-schedules-per-address",
+    "7",
+    "--schedule-bytes-per-minute",
+    "7777",
   ]);
   await server.port;
   const listening = server.log.split("\n").map((line) => {
@@ -53,6 +59,9 @@ Deno.test("chat serve hands every limit flag and --history to the room", async (
     registerTimeout: 7,
     maxPerIp: 5,
     maxConnections: 50,
+    maxSchedules: 77,
+    maxSchedulesPerAddress: 7,
+    scheduleBytesPerMinute: 7777,
     history: 3,
   });
 });

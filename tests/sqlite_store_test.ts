@@ -85,17 +85,29 @@ Deno.test("SqliteStore keeps schedules and never reuses a schedule id", async ()
   const path = `${dir.path}/chat.db`;
   const store = new SqliteStore(path);
   assertEquals(store.lastScheduleId(), 0);
-  store.saveSchedule({ id: 1, due: 500, author: "Ana", authorKey: "ana", text: "later" });
-  store.saveSchedule({ id: 2, due: 100, author: "Bo", authorKey: "bo", text: "sooner" });
-  store.saveSchedule({ id: 2, due: 100, author: "Bob", authorKey: "bob", text: "sooner" });
+  store.saveSchedule({ id: 1, due: 500, author: "Ana", authorKey: "ana", text: "later", bytes: 5 });
+  store.saveSchedule({ id: 2, due: 100, author: "Bo", authorKey: "bo", text: "sooner", bytes: 6 });
+  store.saveSchedule({
+    id: 2,
+    due: 100,
+    author: "Bob",
+    authorKey: "bob",
+    text: "sööner",
+    bytes: 8,
+    address: "203.0.113.9",
+  });
   store.deleteSchedule(1);
   store.close();
 
   const reopened = new SqliteStore(path);
   try {
+    // Start-up reads no text: only what the caps need, the size included.
     assertEquals(reopened.loadSchedules(), [
-      { id: 2, due: 100, author: "Bob", authorKey: "bob", text: "sooner" },
+      { id: 2, due: 100, author: "Bob", authorKey: "bob", bytes: 8, address: "203.0.113.9" },
     ]);
+    assertEquals(reopened.scheduleText(2), "sööner");
+    reopened.renameScheduleAuthor("bob", "Rob", "rob");
+    assertEquals(reopened.loadSchedules()[0].author, "Rob");
     reopened.deleteSchedule(2);
     assertEquals(reopened.loadSchedules(), []);
     assertEquals(reopened.lastScheduleId(), 2);
@@ -142,8 +154,9 @@ Deno.test("SqliteStore migrates a version-1 file forward and keeps its data", as
     assertEquals(store.lastSeq(), 7);
     assertEquals(store.recentMessages(5), [message(7, "from v1")]);
     assertEquals(store.loadSchedules(), [
-      { id: 3, due: 9_000, author: "Ana", authorKey: "ana", text: "hi" },
+      { id: 3, due: 9_000, author: "Ana", authorKey: "ana", bytes: 2 },
     ]);
+    assertEquals(store.scheduleText(3), "hi");
     assertEquals(store.lastScheduleId(), 4);
     store.addNote("ana", note("notes work after the migration"));
     assertEquals(store.takeNotes("ana"), [note("notes work after the migration")]);
@@ -153,7 +166,7 @@ Deno.test("SqliteStore migrates a version-1 file forward and keeps its data", as
   const check = new DatabaseSync(path);
   try {
     assertEquals(userVersion(check), SCHEMA_VERSION);
-    assertEquals(SCHEMA_VERSION, 3);
+    assertEquals(SCHEMA_VERSION, 4);
     const indexes = check.prepare("SELECT name FROM sqlite_master WHERE type = 'index'").all()
       .map((row) => row.name);
     assert(indexes.includes("notes_by_nick"), String(indexes));
