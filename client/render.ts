@@ -131,6 +131,7 @@ function styleOf(event: ServerEvent): string {
     case "leave":
     case "rename":
     case "notice":
+    case "gap":
       return DIM;
     case "kick":
     case "owner":
@@ -205,6 +206,8 @@ function mapUserText(
     case "error":
     case "kicked":
       return { ...event, text: sanitizeText(event.text) };
+    case "gap":
+      return { ...event, count: Number(event.count) || 0 };
     case "schedule_ok":
     case "schedule_dropped":
       return { ...event, text: sanitizeText(event.text) };

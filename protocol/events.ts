@@ -38,6 +38,7 @@ export const PRIVATE_EVENT_TYPES = [
   "schedules",
   "unscheduled",
   "schedule_dropped",
+  "gap",
   "kicked",
   "bye",
 ] as const;
@@ -130,6 +131,8 @@ interface PrivateFields {
   unscheduled: { id: number; due: number; text: string; by?: string };
   /** A schedule fell due while the room was down for too long, and was not sent. */
   schedule_dropped: { id: number; due: number; text: string };
+  /** A resume skipped this many older events (there were too many); the latest follow. */
+  gap: { count: number };
   kicked: { text: string };
   bye: { reason: string };
 }

@@ -85,6 +85,8 @@ export function eventText(event: ServerEvent): string {
             `\n#${item.id} ${atDue(item.due, event.at)} (${item.from}): ${item.text}`
           ).join("")
         }`;
+    case "gap":
+      return `… ${event.count} earlier messages not shown.`;
     case "bye":
       return `Disconnected: ${event.reason}`;
   }

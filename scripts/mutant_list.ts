@@ -511,4 +511,25 @@ export const MUTANTS: readonly Mutant[] = [
     replace: "",
     breaks: "A message padded with spaces wraps into what looks like a line of its own.",
   },
+  {
+    id: "replay-unbounded",
+    file: "server/room.ts",
+    find: "    if (this.#seq - lastSeq > MAX_REPLAY_EVENTS) {",
+    replace: "    if (false) {",
+    breaks: "A resume with lastSeq -1 replays the whole stored log.",
+  },
+  {
+    id: "replay-not-streamed",
+    file: "server/fanout.ts",
+    find: "        if (connection.queuedBytes > STREAM_HIGH_WATER) {",
+    replace: "        if (false) {",
+    breaks: "A replay is queued whole instead of following what the member reads.",
+  },
+  {
+    id: "history-scans-past-presence",
+    file: "server/memory_store.ts",
+    find: "    if (isChatMessage(event)) this.#messages.push(event);",
+    replace: "    this.#messages.push(event);",
+    breaks: "A storm of joins and leaves pushes the conversation out of a --memory room's history.",
+  },
 ];

@@ -61,6 +61,8 @@ export class Connection implements Flushable, ByteReader, GatedOutput {
   #closing = false;
   #closed = false;
   #drained: (() => void)[] | null = null;
+  /** Called once when the queue next falls to `bytes` or below. */
+  #lowWater: { bytes: number; callback: () => void } | null = null;
   // Bound once per connection so a write costs no new closures.
   #onWritten = (count: number) => this.#afterWrite(count);
   #onWriteFailed = () => this.close();
@@ -112,6 +114,18 @@ export class Connection implements Flushable, ByteReader, GatedOutput {
   read(buffer: Uint8Array): Promise<number | null> {
     const wait = this.#gate?.wait();
     return wait ? wait.then(() => this.#conn.read(buffer)) : this.#conn.read(buffer);
+  }
+
+  /**
+   * Calls `callback` once the queue holds `bytes` or less (at once if it
+   * already does): how a long replay follows what the reader takes.
+   */
+  onceBelow(bytes: number, callback: () => void): void {
+    if (this.#queuedBytes <= bytes) {
+      callback();
+      return;
+    }
+    this.#lowWater = { bytes, callback };
   }
 
   /** Queues one event as a private line, written at the end of this task. */
@@ -171,6 +185,7 @@ export class Connection implements Flushable, ByteReader, GatedOutput {
     this.#closing = true;
     this.#queue = [];
     this.#queuedBytes = 0;
+    this.#lowWater = null;
     this.#gate?.forget(this);
     try {
       this.#conn.close();
@@ -281,6 +296,11 @@ export class Connection implements Flushable, ByteReader, GatedOutput {
     this.#queuedBytes -= bytes.length;
     this.#writing = null;
     if (this.#congested && this.#queuedBytes <= this.#limitBytes / 4) this.#setCongested(false);
+    const lowWater = this.#lowWater;
+    if (lowWater !== null && this.#queuedBytes <= lowWater.bytes) {
+      this.#lowWater = null;
+      lowWater.callback();
+    }
     // What queued meanwhile (a member who fell behind, a private line) follows at once.
     if (this.#queue.length > 0) this.flushQueued();
     else this.#settleDrained();

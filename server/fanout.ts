@@ -31,6 +31,8 @@ interface Cursor {
 
 /** A segment this big is flushed at once, whatever the pacing. */
 const FLUSH_AT_BYTES = 64 * 1024;
+/** A stream (history, a resume's replay) waits while this much is queued for its member. */
+const STREAM_HIGH_WATER = 64 * 1024;
 
 export class Fanout implements Outbox {
   #connections = new Map<MemberId, Connection>();
@@ -133,6 +135,26 @@ export class Fanout implements Outbox {
     if (!connection) return;
     this.#unadmit(id);
     this.#onClose(connection);
+  }
+
+  stream(to: MemberId, next: () => ServerEvent[] | null, done: () => void): void {
+    const connection = this.#connections.get(to);
+    if (!connection) return;
+    const pump = (): void => {
+      while (!connection.closing) {
+        if (connection.queuedBytes > STREAM_HIGH_WATER) {
+          connection.onceBelow(STREAM_HIGH_WATER / 2, pump);
+          return;
+        }
+        const page = next();
+        if (page === null) {
+          done();
+          return;
+        }
+        for (const event of page) connection.send(event);
+      }
+    };
+    pump();
   }
 
   /** Called by the write pacer: hands every member its share of the segments and writes. */

@@ -60,4 +60,8 @@ export class LoggedOutbox implements Outbox {
   close(id: MemberId): void {
     this.#inner.close(id);
   }
+
+  stream(to: MemberId, next: () => ServerEvent[] | null, done: () => void): void {
+    this.#inner.stream(to, next, done);
+  }
 }

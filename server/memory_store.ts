@@ -1,23 +1,54 @@
 /**
- * The in-memory store: a bounded ring of recent conversation events, for
- * throwaway rooms (`--memory`) and for tests. Nothing survives a restart.
+ * The in-memory store, for throwaway rooms (`--memory`) and for tests:
+ * bounded rings of recent events, and nothing survives a restart.
+ *
+ * Two rings: every conversation event (for resume, which replays by `seq`),
+ * and chat messages alone (for history), so a storm of joins and leaves
+ * cannot push the conversation out of a newcomer's history.
  */
 import type { ConversationEvent, PrivateEvent } from "../protocol/events.ts";
 import type { RoomStore, Schedule, ScheduleInfo } from "./store.ts";
 
 /** What history shows: what members said, not who came and went. */
-function isChatMessage(event: ConversationEvent): boolean {
+export function isChatMessage(event: ConversationEvent): boolean {
   return event.type === "message" || event.type === "action" || event.type === "scheduled";
 }
 
 /** Conversation events kept for resume; history needs far fewer. */
 const DEFAULT_CAPACITY = 4096;
 
-export class MemoryStore implements RoomStore {
-  #capacity: number;
-  #events: ConversationEvent[] = [];
-  /** Index in #events of the oldest event once the ring is full. */
+/** A fixed-size ring, oldest first. */
+class Ring<T> {
+  #items: T[] = [];
   #head = 0;
+  #capacity: number;
+
+  constructor(capacity: number) {
+    this.#capacity = Math.max(1, capacity);
+  }
+
+  get length(): number {
+    return this.#items.length;
+  }
+
+  push(item: T): void {
+    if (this.#items.length < this.#capacity) {
+      this.#items.push(item);
+    } else {
+      this.#items[this.#head] = item;
+      this.#head = (this.#head + 1) % this.#capacity;
+    }
+  }
+
+  /** The item `index` places from the oldest. */
+  at(index: number): T {
+    return this.#items[(this.#head + index) % this.#items.length];
+  }
+}
+
+export class MemoryStore implements RoomStore {
+  #events: Ring<ConversationEvent>;
+  #messages: Ring<ConversationEvent>;
   #lastSeq = 0;
   #schedules = new Map<number, Schedule>();
   #lastScheduleId = 0;
@@ -25,61 +56,41 @@ export class MemoryStore implements RoomStore {
   #settings = new Map<string, string>();
 
   constructor(capacity = DEFAULT_CAPACITY) {
-    this.#capacity = capacity;
+    this.#events = new Ring(capacity);
+    this.#messages = new Ring(capacity);
   }
 
   appendEvent(event: ConversationEvent): void {
-    if (this.#events.length < this.#capacity) {
-      this.#events.push(event);
-    } else {
-      this.#events[this.#head] = event;
-      this.#head = (this.#head + 1) % this.#capacity;
-    }
+    this.#events.push(event);
+    if (isChatMessage(event)) this.#messages.push(event);
     this.#lastSeq = event.seq;
   }
 
-  #inOrder(): ConversationEvent[] {
-    return this.#head === 0
-      ? this.#events
-      : [...this.#events.slice(this.#head), ...this.#events.slice(0, this.#head)];
-  }
-
   recentMessages(limit: number): ConversationEvent[] {
-    if (limit <= 0) return [];
-    const found: ConversationEvent[] = [];
-    const events = this.#inOrder();
-    for (let i = events.length - 1; i >= 0 && found.length < limit; i--) {
-      const event = events[i];
-      if (isChatMessage(event)) found.push(event);
-    }
-    return found.reverse();
+    return this.messagesBefore(this.#lastSeq + 1, limit);
   }
 
   messagesBefore(beforeSeq: number, limit: number): ConversationEvent[] {
     if (limit <= 0) return [];
     const found: ConversationEvent[] = [];
-    const events = this.#inOrder();
-    for (let i = events.length - 1; i >= 0 && found.length < limit; i--) {
-      const event = events[i];
-      if (event.seq < beforeSeq && isChatMessage(event)) found.push(event);
+    for (let i = this.#messages.length - 1; i >= 0 && found.length < limit; i--) {
+      const event = this.#messages.at(i);
+      if (event.seq < beforeSeq) found.push(event);
     }
     return found.reverse();
   }
 
-  loadSetting(name: string): string | null {
-    return this.#settings.get(name) ?? null;
-  }
-
-  saveSetting(name: string, value: string): void {
-    this.#settings.set(name, value);
-  }
-
-  eventsAfter(afterSeq: number): ConversationEvent[] | null {
-    const events = this.#inOrder();
+  eventsAfter(afterSeq: number, limit: number): ConversationEvent[] | null {
     if (afterSeq >= this.#lastSeq) return [];
-    const oldest = events[0]?.seq ?? this.#lastSeq + 1;
+    const count = this.#events.length;
+    const oldest = count > 0 ? this.#events.at(0).seq : this.#lastSeq + 1;
     if (oldest > afterSeq + 1) return null;
-    return events.filter((event) => event.seq > afterSeq);
+    // Every published event is kept in order, so seq s sits at s - oldest.
+    const page: ConversationEvent[] = [];
+    for (let i = afterSeq + 1 - oldest; i < count && page.length < limit; i++) {
+      page.push(this.#events.at(i));
+    }
+    return page;
   }
 
   lastSeq(): number {
@@ -91,14 +102,14 @@ export class MemoryStore implements RoomStore {
     this.#lastScheduleId = Math.max(this.#lastScheduleId, schedule.id);
   }
 
-  deleteSchedule(id: number): void {
-    this.#schedules.delete(id);
-  }
-
   renameScheduleAuthor(oldKey: string, author: string, authorKey: string): void {
     for (const schedule of this.#schedules.values()) {
       if (schedule.authorKey === oldKey) Object.assign(schedule, { author, authorKey });
     }
+  }
+
+  deleteSchedule(id: number): void {
+    this.#schedules.delete(id);
   }
 
   loadSchedules(): ScheduleInfo[] {
@@ -111,6 +122,14 @@ export class MemoryStore implements RoomStore {
 
   lastScheduleId(): number {
     return this.#lastScheduleId;
+  }
+
+  loadSetting(name: string): string | null {
+    return this.#settings.get(name) ?? null;
+  }
+
+  saveSetting(name: string, value: string): void {
+    this.#settings.set(name, value);
   }
 
   addNote(nickKey: string, note: PrivateEvent): void {

@@ -45,6 +45,14 @@ export interface Outbox {
   admit(id: MemberId): void;
   /** Closes a connection once what is queued for it has been sent. */
   close(id: MemberId): void;
+  /**
+   * Sends a connection the pages `next()` returns, one at a time as the
+   * connection takes them (its own flow control), until `next()` returns
+   * null; then runs `done()` in that same turn, so nothing is published
+   * between the last page and what `done` does (admitting the member).
+   * If the connection goes away first, `done` never runs.
+   */
+  stream(to: MemberId, next: () => ServerEvent[] | null, done: () => void): void;
 }
 
 export interface Clock {
@@ -129,6 +137,15 @@ const STALE_AFTER_MS = 60 * 60_000;
 const DEFAULT_FIRE_PER_TICK = { count: 20, bytes: 32 * 1024 };
 /** Whispers held for a detached member. */
 const MAX_MISSED = 200;
+/**
+ * Conversation events a resume replays at most (and history messages a
+ * join shows at most, whatever --history says). Each is one line, so this
+ * also bounds the bytes; they are streamed as the member's connection takes
+ * them. Past it the client gets a `gap` event and then the latest ones.
+ */
+export const MAX_REPLAY_EVENTS = 1000;
+/** Events read from the store per page of a replay. */
+const REPLAY_PAGE = 100;
 /** Messages one `/history` may show. */
 export const MAX_HISTORY_PAGE = 100;
 /** Members one member may ignore. */
@@ -274,10 +291,13 @@ export class Room {
       limits: this.#limits,
     });
     // A client that rejoins (after a restart, say) is shown only what it has not seen.
-    const history = this.store.recentMessages(this.historySize)
+    const history = this.store.recentMessages(Math.min(this.historySize, MAX_REPLAY_EVENTS))
       .filter((event) => lastSeq === undefined || event.seq > lastSeq);
     if (history.length > 0) member.historyBefore = history[0].seq;
-    for (const event of history) this.#outbox.send(id, { ...event, history: true });
+    const joinedAt = this.#seq;
+    this.#publish({ type: "join", seq: 0, at: now, nick });
+    // An owner who is reconnecting with nobody standing in gets a stand-in now.
+    if (this.owner === null) this.#appointStandIn();
     if (this.#topic && this.#topic.text !== "") {
       const { text, by, at } = this.#topic;
       this.#outbox.send(id, { type: "current_topic", at: now, text, by, since: at });
@@ -285,10 +305,8 @@ export class Room {
     for (const note of this.store.takeNotes(member.key)) {
       this.#outbox.send(id, { ...note, at: now });
     }
-    this.#outbox.admit(id);
-    this.#publish({ type: "join", seq: 0, at: now, nick });
-    // An owner who is reconnecting with nobody standing in gets a stand-in now.
-    if (this.owner === null) this.#appointStandIn();
+    // History, then what happened since (its own join among it), then it is a member.
+    this.#streamTo(member, history, joinedAt, false, () => this.#outbox.admit(id));
     return true;
   }
 
@@ -793,23 +811,65 @@ export class Room {
       limits: this.#limits,
       ...(mentions > 0 ? { mentions } : {}),
     });
-    const missed = this.store.eventsAfter(lastSeq);
-    if (missed === null) {
-      this.notice(member, "Some messages from while you were away are no longer available.");
+    // Too much missed: a gap marker, then the latest MAX_REPLAY_EVENTS.
+    let from = lastSeq;
+    if (this.#seq - lastSeq > MAX_REPLAY_EVENTS) {
+      from = this.#seq - MAX_REPLAY_EVENTS;
+      this.#outbox.send(id, { type: "gap", at: now, count: from - lastSeq });
     }
     // Marked like history: the client shows them as catch-up, keyed by seq.
-    for (const event of missed ?? []) this.#outbox.send(id, { ...event, history: true });
-    for (const event of member.missed ?? []) this.#outbox.send(id, event);
-    member.missed = undefined;
-    this.#outbox.admit(id);
-    // The owner takes its powers back from its stand-in; with nobody holding
-    // them (every member was reconnecting), someone attached stands in.
-    if (wasDetached && member === this.#owner && this.#standIn) {
-      this.#standIn = null;
-      this.#publish({ type: "owner", seq: 0, at: now, nick: member.nick });
-    } else if (this.owner === null) {
-      this.#appointStandIn();
-    }
+    this.#streamTo(member, [], from, true, () => {
+      for (const event of member.missed ?? []) this.#outbox.send(id, event);
+      member.missed = undefined;
+      this.#outbox.admit(id);
+      // The owner takes its powers back from its stand-in; with nobody holding
+      // them (every member was reconnecting), someone attached stands in.
+      if (wasDetached && member === this.#owner && this.#standIn) {
+        this.#standIn = null;
+        this.#publish({ type: "owner", seq: 0, at: this.clock.now(), nick: member.nick });
+      } else if (this.owner === null) {
+        this.#appointStandIn();
+      }
+    });
+  }
+
+  /**
+   * Streams to a member: `history` (marked so), then every conversation
+   * event after `afterSeq` until it has caught up with the room, then
+   * `done()`. Pages are read from the store as the connection takes them.
+   */
+  #streamTo(
+    member: Member,
+    history: ConversationEvent[],
+    afterSeq: number,
+    markReplay: boolean,
+    done: () => void,
+  ): void {
+    const id = member.id;
+    let shown = 0;
+    let cursor = afterSeq;
+    let gapTold = false;
+    this.#outbox.stream(id, () => {
+      if (shown < history.length) {
+        const page = history.slice(shown, shown + REPLAY_PAGE);
+        shown += page.length;
+        return page.map((event) => ({ ...event, history: true as const }));
+      }
+      if (cursor >= this.#seq) return null;
+      const events = this.store.eventsAfter(cursor, REPLAY_PAGE);
+      if (events === null || events.length === 0) {
+        // The store no longer has them (pruned, or it failed): say so once, then go live.
+        if (!gapTold) {
+          gapTold = true;
+          const text = "Some messages from while you were away are no longer available.";
+          this.#outbox.send(id, { type: "notice", at: this.clock.now(), text });
+        }
+        cursor = this.#seq;
+        return [];
+      }
+      cursor = events.at(-1)!.seq;
+      return markReplay ? events.map((event) => ({ ...event, history: true as const })) : events;
+    }, done);
   }
 
   #fire(info: ScheduleInfo, late: boolean): void {

@@ -50,12 +50,15 @@ CREATE TABLE counters (
  * stores notes for absent authors (version 1 kept them in memory, so a
  * "your scheduled message was dropped" note was lost on restart). Version 3
  * keeps settings that outlive a restart, such as the topic. Version 4 records
- * the address a schedule came from, for the per-address cap.
+ * the address a schedule came from, for the per-address cap. Version 5
+ * indexes the chat messages (a partial index on seq), so history is read in
+ * O(limit) rows however many joins and leaves lie between the messages.
  *
- * There is deliberately no index on `events.type`: history reads the newest
- * rows backwards by `seq` (the rowid) and stops after `--history` messages,
- * while an index would be a second B-tree page written on every message,
- * measured at nearly twice the cost of an append.
+ * History reads the newest chat messages through the partial index
+ * `events_chat` (version 5): a join's cost no longer grows with the number
+ * of joins and leaves between messages, which a storm of them made 6x
+ * slower. The price is a second B-tree page written per chat message; see
+ * docs/storage.md for the append cost with and without it.
  */
 const MIGRATIONS: readonly string[] = [
   SCHEMA_V1,
@@ -76,6 +79,9 @@ CREATE TABLE settings (
   `
 ALTER TABLE schedules ADD COLUMN address TEXT;
 `,
+  `
+CREATE INDEX events_chat ON events (seq) WHERE type IN ('message', 'action', 'scheduled');
+`,
 ];
 
 /** The schema version this code writes. */
@@ -83,6 +89,11 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** Conversation events kept; older ones are pruned (history and resume need far fewer). */
 const DEFAULT_KEEP_EVENTS = 100_000;
+/**
+ * Presence events (joins, leaves, renames...) kept; older ones are pruned
+ * first, so churn never pushes chat messages out of history.
+ */
+const DEFAULT_KEEP_PRESENCE = 10_000;
 /** Pruning runs once per this many appends, so its cost is spread thin. */
 const PRUNE_EVERY = 1000;
 
@@ -108,6 +119,7 @@ export class SqliteStore implements RoomStore {
   #oldestSeq: StatementSync;
   #after: StatementSync;
   #prune: StatementSync;
+  #prunePresence: StatementSync;
   #saveSchedule: StatementSync;
   #bumpScheduleId: StatementSync;
   #deleteSchedule: StatementSync;
@@ -155,8 +167,11 @@ export class SqliteStore implements RoomStore {
       "INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
     );
     this.#oldestSeq = db.prepare("SELECT min(seq) AS seq FROM events");
-    this.#after = db.prepare("SELECT body FROM events WHERE seq > ? ORDER BY seq");
+    this.#after = db.prepare("SELECT body FROM events WHERE seq > ? ORDER BY seq LIMIT ?");
     this.#prune = db.prepare("DELETE FROM events WHERE seq <= ?");
+    this.#prunePresence = db.prepare(
+      "DELETE FROM events WHERE seq <= ? AND type NOT IN ('message', 'action', 'scheduled')",
+    );
     this.#saveSchedule = db.prepare(
       `INSERT OR REPLACE INTO schedules (id, due, author, author_key, text, address)
        VALUES (?, ?, ?, ?, ?, ?)`,
@@ -203,6 +218,9 @@ export class SqliteStore implements RoomStore {
     if (++this.#sincePrune >= PRUNE_EVERY) {
       this.#sincePrune = 0;
       if (this.#lastSeq > this.#keepEvents) this.#prune.run(this.#lastSeq - this.#keepEvents);
+      if (this.#lastSeq > DEFAULT_KEEP_PRESENCE) {
+        this.#prunePresence.run(this.#lastSeq - DEFAULT_KEEP_PRESENCE);
+      }
     }
   }
 
@@ -227,11 +245,11 @@ export class SqliteStore implements RoomStore {
     this.#saveSetting.run(name, value);
   }
 
-  eventsAfter(afterSeq: number): ConversationEvent[] | null {
+  eventsAfter(afterSeq: number, limit: number): ConversationEvent[] | null {
     if (afterSeq >= this.#lastSeq) return [];
     const oldest = Number(this.#oldestSeq.get()?.seq ?? this.#lastSeq + 1);
     if (oldest > afterSeq + 1) return null;
-    const rows = this.#after.all(afterSeq) as { body: string }[];
+    const rows = this.#after.all(afterSeq, limit) as { body: string }[];
     return rows.map((row) => JSON.parse(row.body));
   }
 

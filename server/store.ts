@@ -30,10 +30,10 @@ export interface RoomStore {
   /** The latest `limit` chat, action and scheduled messages, oldest first. */
   recentMessages(limit: number): ConversationEvent[];
   /**
-   * Conversation events with `seq` greater than `afterSeq`, oldest first, or
-   * null when the store no longer holds all of them.
+   * Up to `limit` conversation events with `seq` greater than `afterSeq`,
+   * oldest first, or null when the store no longer holds the first of them.
    */
-  eventsAfter(afterSeq: number): ConversationEvent[] | null;
+  eventsAfter(afterSeq: number, limit: number): ConversationEvent[] | null;
   /** The highest `seq` recorded, or 0. */
   lastSeq(): number;
   saveSchedule(schedule: Schedule): void;

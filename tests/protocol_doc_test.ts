@@ -96,6 +96,7 @@ const ROWS: Record<string, ServerEvent[]> = {
   "no schedules": [{ type: "schedules", at: AT, items: [] }],
   "cancelled": [{ type: "unscheduled", at: AT, id: 3, due: DUE, text: "stand-up!" }],
   "not sent": [{ type: "schedule_dropped", at: AT, id: 3, due: DUE, text: "stand-up!" }],
+  "replay skipped": [{ type: "gap", at: AT, count: 1200 }],
   "notice / error": [
     { type: "notice", at: AT, text: "<text>" },
     { type: "error", at: AT, text: "<text>" },

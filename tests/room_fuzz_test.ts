@@ -47,6 +47,13 @@ class CheckingOutbox implements Outbox {
     this.closing.add(id);
   }
 
+  stream(to: MemberId, next: () => ServerEvent[] | null, done: () => void): void {
+    for (let page = next(); page !== null; page = next()) {
+      for (const event of page) this.send(to, event);
+    }
+    done();
+  }
+
   #checkText(event: ServerEvent): void {
     if (event.type === "message" || event.type === "whisper" || event.type === "scheduled") {
       if (sanitizeText(event.text) !== event.text) {

@@ -47,10 +47,10 @@ Deno.test("SqliteStore keeps events, history and lastSeq across a reopen", async
       text: "s",
       late: true,
     });
-    assertEquals(reopened.eventsAfter(2)?.map((e) => e.seq), [3, 4, 5]);
-    assertEquals(reopened.eventsAfter(0)?.map((e) => e.seq), [1, 2, 3, 4, 5]);
-    assertEquals(reopened.eventsAfter(5), []);
-    assertEquals(reopened.eventsAfter(99), []);
+    assertEquals(reopened.eventsAfter(2, 100)?.map((e) => e.seq), [3, 4, 5]);
+    assertEquals(reopened.eventsAfter(0, 100)?.map((e) => e.seq), [1, 2, 3, 4, 5]);
+    assertEquals(reopened.eventsAfter(5, 100), []);
+    assertEquals(reopened.eventsAfter(99, 100), []);
   } finally {
     reopened.close();
   }
@@ -61,8 +61,8 @@ Deno.test("SqliteStore prunes old events and says when a resume reaches past the
   const store = new SqliteStore(`${dir.path}/chat.db`, { keepEvents: 500 });
   try {
     for (let seq = 1; seq <= 2000; seq++) store.appendEvent(message(seq, `m${seq}`));
-    assertEquals(store.eventsAfter(100), null);
-    assertEquals(store.eventsAfter(1990)?.map((e) => e.seq), [
+    assertEquals(store.eventsAfter(100, 100), null);
+    assertEquals(store.eventsAfter(1990, 100)?.map((e) => e.seq), [
       1991,
       1992,
       1993,
@@ -166,10 +166,11 @@ Deno.test("SqliteStore migrates a version-1 file forward and keeps its data", as
   const check = new DatabaseSync(path);
   try {
     assertEquals(userVersion(check), SCHEMA_VERSION);
-    assertEquals(SCHEMA_VERSION, 4);
+    assertEquals(SCHEMA_VERSION, 5);
     const indexes = check.prepare("SELECT name FROM sqlite_master WHERE type = 'index'").all()
       .map((row) => row.name);
     assert(indexes.includes("notes_by_nick"), String(indexes));
+    assert(indexes.includes("events_chat"), String(indexes));
     const tables = check.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all()
       .map((row) => row.name);
     assert(tables.includes("settings"), String(tables));

@@ -32,6 +32,14 @@ export class RecordingOutbox implements Outbox {
     this.admitted.add(id);
   }
 
+  /** Streams at once: a recording outbox has no flow control. */
+  stream(to: MemberId, next: () => ServerEvent[] | null, done: () => void): void {
+    for (let page = next(); page !== null; page = next()) {
+      for (const event of page) this.send(to, event);
+    }
+    done();
+  }
+
   close(id: MemberId): void {
     this.admitted.delete(id);
     this.closed.add(id);
