@@ -40,9 +40,10 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "memory-store-no-history",
     file: "server/memory_store.ts",
-    find: "  recentMessages(limit: number): ConversationEvent[] {\n    if (limit <= 0) return [];",
+    find:
+      "  messagesBefore(beforeSeq: number, limit: number): ConversationEvent[] {\n    if (limit <= 0) return [];",
     replace:
-      "  recentMessages(limit: number): ConversationEvent[] {\n    if (limit <= 0 || limit > 0) return [];",
+      "  messagesBefore(beforeSeq: number, limit: number): ConversationEvent[] {\n    if (limit <= 0 || limit > 0) return [];",
     breaks: "A --memory room shows newcomers no history.",
   },
   {
@@ -61,9 +62,9 @@ export const MUTANTS: readonly Mutant[] = [
   },
   {
     id: "no-schedule-cap",
-    file: "server/room.ts",
-    find: "if (mine >= MAX_SCHEDULES_PER_MEMBER) {",
-    replace: "if (mine >= Infinity) {",
+    file: "server/schedule_queue.ts",
+    find: "if ((this.#perAddress.get(address) ?? 0) >= perAddress) {",
+    replace: "if (false) {",
     breaks: "A member may keep any number of pending schedules.",
   },
   {
@@ -76,15 +77,15 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "late-schedule-unmarked",
     file: "server/room.ts",
-    find: "this.#fire(schedule, now - schedule.due > LATE_AFTER_MS);",
-    replace: "this.#fire(schedule, false);",
+    find: "const late = this.#overdueAtStart.delete(info.id) || now - info.due > LATE_AFTER_MS;",
+    replace: "const late = this.#overdueAtStart.delete(info.id);",
     breaks: "A schedule that fires over a minute late is not marked (sent late).",
   },
   {
     id: "rename-forgets-schedules",
     file: "server/room.ts",
-    find: "if (schedule.authorKey === nicknameKey(old)) {",
-    replace: "if (schedule.authorKey === old) {",
+    find: "const oldKey = nicknameKey(old);",
+    replace: "const oldKey = old;",
     breaks: "After /rename, the member's pending schedules stay under the old name.",
   },
   {
@@ -104,10 +105,8 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "memory-store-history-unbounded",
     file: "server/memory_store.ts",
-    find:
-      "    const events = this.#inOrder();\n    for (let i = events.length - 1; i >= 0 && found.length < limit; i--) {\n      const event = events[i];\n      if (isChatMessage(event)) found.push(event);",
-    replace:
-      "    const events = this.#inOrder();\n    for (let i = events.length - 1; i >= 0; i--) {\n      const event = events[i];\n      if (isChatMessage(event)) found.push(event);",
+    find: "for (let i = this.#messages.length - 1; i >= 0 && found.length < limit; i--) {",
+    replace: "for (let i = this.#messages.length - 1; i >= 0; i--) {",
     breaks: "A --memory room ignores --history and replays every kept message to a newcomer.",
   },
   {
@@ -142,9 +141,8 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "schedule-needs-author-present",
     file: "server/room.ts",
-    find: "this.#fire(schedule, now - schedule.due > LATE_AFTER_MS);",
-    replace:
-      "if (this.#byKey.has(schedule.authorKey)) this.#fire(schedule, now - schedule.due > LATE_AFTER_MS);",
+    find: "      this.#fire(info, late);",
+    replace: "      if (this.#byKey.has(info.authorKey)) this.#fire(info, late);",
     breaks: "A scheduled message is not sent if its author has left.",
   },
   {
@@ -215,15 +213,15 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "newcomer-gets-no-history",
     file: "server/room.ts",
-    find: "    const history = this.store.recentMessages(this.historySize)",
-    replace: "    const history = this.store.recentMessages(0)",
+    find: "this.store.recentMessages(Math.min(this.historySize, MAX_REPLAY_EVENTS))",
+    replace: "this.store.recentMessages(0)",
     breaks: "A newcomer is shown no history.",
   },
   {
     id: "resume-skips-first-missed",
     file: "server/room.ts",
-    find: "const missed = this.store.eventsAfter(lastSeq);",
-    replace: "const missed = this.store.eventsAfter(lastSeq + 1);",
+    find: "    let from = lastSeq;",
+    replace: "    let from = lastSeq + 1;",
     breaks: "A resumed member misses the first event after the last one it saw.",
   },
   {
@@ -264,8 +262,8 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "stale-schedules-sent",
     file: "server/room.ts",
-    find: "if (now - schedule.due <= STALE_AFTER_MS) {",
-    replace: "if (now - schedule.due <= Infinity) {",
+    find: "if (now - info.due <= STALE_AFTER_MS) {",
+    replace: "if (now - info.due <= Infinity) {",
     breaks: "A schedule over an hour overdue at start is sent instead of dropped with a note.",
   },
   {
