@@ -530,4 +530,43 @@ export const MUTANTS: readonly Mutant[] = [
     replace: "    this.#messages.push(event);",
     breaks: "A storm of joins and leaves pushes the conversation out of a --memory room's history.",
   },
+  {
+    id: "store-failure-reaches-room",
+    file: "server/chat_server.ts",
+    find: "    const store = options.store === undefined || options.store instanceof MemoryStore\n",
+    replace: "    const store = options.store === undefined || options.store instanceof Object\n",
+    breaks:
+      "A full disk throws out of the room: the speaker's connection drops and a newcomer is half-registered.",
+  },
+  {
+    id: "store-failure-owner-not-told",
+    file: "server/chat_server.ts",
+    find: "      this.room?.tellOwner(\n        `History is not being saved:",
+    replace: "      this.room?.tellOwner.call(null as never,\n        `History is not being saved:",
+    breaks: "The owner is never told that history stopped being saved.",
+  },
+  {
+    id: "store-retry-every-write",
+    file: "server/resilient_store.ts",
+    find: "    if (this.#now() - this.#failedAt < this.#retryEveryMs) return false;",
+    replace: "",
+    breaks: "A failing data file is hit by every message instead of once a second.",
+  },
+  {
+    id: "store-retry-writes-twice",
+    file: "server/resilient_store.ts",
+    find:
+      "        this.#primary.appendEvent(this.#unsavedEvents[0]);\n        this.#unsavedEvents.shift();",
+    replace:
+      "        for (const event of this.#unsavedEvents) this.#primary.appendEvent(event);\n        this.#unsavedEvents = [];",
+    breaks:
+      "A retry that fails halfway writes the first events again on the next, and the file never recovers.",
+  },
+  {
+    id: "damaged-file-generic-message",
+    file: "server/sqlite_store.ts",
+    find: "  if (/malformed|corrupt/i.test(message)) {",
+    replace: "  if (/^$/.test(message)) {",
+    breaks: "A damaged data file gets a bare SQLite error instead of what to do about it.",
+  },
 ];

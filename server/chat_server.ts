@@ -9,6 +9,8 @@ import { Connection } from "./connection.ts";
 import { Fanout } from "./fanout.ts";
 import type { LogSink } from "./log.ts";
 import { LoggedOutbox } from "./logged_outbox.ts";
+import { MemoryStore } from "./memory_store.ts";
+import { ResilientStore, type StoreHealth } from "./resilient_store.ts";
 import { OutputGate } from "./output_gate.ts";
 import { type MemberId, Room, type RoomOptions } from "./room.ts";
 import { Session, type SessionHost } from "./session.ts";
@@ -27,6 +29,8 @@ export interface ChatServerOptions extends RoomOptions {
   stallMs?: number;
   /** Monotonic milliseconds for flood control; injectable so tests control time. */
   monotonicNow?: () => number;
+  /** How long a failing data file rests before writes are tried again, in ms (default 1000). */
+  storeRetryMs?: number;
 }
 
 /** Pause before accepting again after accept() failed, e.g. out of file descriptors. */
@@ -65,8 +69,16 @@ export class ChatServer {
     this.#exemptLoopback = options.exemptLoopback ?? true;
     this.#stallMs = options.stallMs;
     this.#fanout = new Fanout(this.pacer, (connection) => this.#closeSoon(connection));
+    // A store that can fail (a file) is wrapped so a failure never reaches the room.
+    const store = options.store === undefined || options.store instanceof MemoryStore
+      ? options.store
+      : new ResilientStore(options.store, {
+        onHealth: (health) => this.#storeHealth(health),
+        retryEveryMs: options.storeRetryMs,
+      });
     this.room = new Room(new LoggedOutbox(this.#fanout, this.#log), {
       ...options,
+      store,
       sendLimits: {
         maxLineBytes: this.limits.maxLineBytes,
         maxPasteBytes: this.limits.maxPasteBytes,
@@ -220,6 +232,19 @@ export class ChatServer {
       this.#log("error", "error", { where: "drop", error: String(error) });
     }
     this.#sessions.delete(connection);
+  }
+
+  /** The data file stopped (or started again) taking writes: log it and tell the owner. */
+  #storeHealth(health: StoreHealth): void {
+    if (health.state === "failing") {
+      this.#log("error", "store", { state: "failing", reason: health.reason });
+      this.room?.tellOwner(
+        `History is not being saved: ${health.reason}. The room goes on; it will be saved again when the disk allows.`,
+      );
+    } else {
+      this.#log("info", "store", { state: "recovered" });
+      this.room?.tellOwner("History is being saved again.");
+    }
   }
 
   #tick(): void {

@@ -28,7 +28,7 @@ import {
 } from "../protocol/text.ts";
 import { CommandError } from "./command_error.ts";
 import { MemoryStore } from "./memory_store.ts";
-import { addressOf, ScheduleQueue, type ScheduleLimits } from "./schedule_queue.ts";
+import { addressOf, type ScheduleLimits, ScheduleQueue } from "./schedule_queue.ts";
 import type { RoomStore, ScheduleInfo } from "./store.ts";
 import { formatClock } from "../protocol/time.ts";
 
@@ -415,6 +415,12 @@ export class Room {
     this.tell(member, { type: "notice", at: this.clock.now(), text });
   }
 
+  /** A notice for whoever holds the owner's powers now (about the room itself). */
+  tellOwner(text: string): void {
+    const owner = this.owner;
+    if (owner) this.notice(owner, text);
+  }
+
   /** Looks up a member by nickname or fails with the fixed text. */
   requireMember(nick: string): Member {
     const found = this.findByNick(nick);
@@ -645,7 +651,12 @@ export class Room {
     const everyone = this.owner === member;
     const items = this.#schedules.all()
       .filter((s) => everyone || s.authorKey === member.key)
-      .map(({ id, due, author }) => ({ id, due, from: author, text: this.store.scheduleText(id) ?? "" }));
+      .map(({ id, due, author }) => ({
+        id,
+        due,
+        from: author,
+        text: this.store.scheduleText(id) ?? "",
+      }));
     this.tell(member, { type: "schedules", at: this.clock.now(), items });
   }
 

@@ -108,28 +108,28 @@ export class SqliteStore implements RoomStore {
   readonly path: string;
   #db: DatabaseSync;
   #keepEvents: number;
-  #lastSeq: number;
+  #lastSeq = 0;
   #sincePrune = 0;
   #closed = false;
-  #insertEvent: StatementSync;
-  #recent: StatementSync;
-  #before: StatementSync;
-  #loadSetting: StatementSync;
-  #saveSetting: StatementSync;
-  #oldestSeq: StatementSync;
-  #after: StatementSync;
-  #prune: StatementSync;
-  #prunePresence: StatementSync;
-  #saveSchedule: StatementSync;
-  #bumpScheduleId: StatementSync;
-  #deleteSchedule: StatementSync;
-  #renameAuthor: StatementSync;
-  #scheduleText: StatementSync;
-  #loadSchedules: StatementSync;
-  #lastScheduleId: StatementSync;
-  #addNote: StatementSync;
-  #notesFor: StatementSync;
-  #deleteNotes: StatementSync;
+  #insertEvent!: StatementSync;
+  #recent!: StatementSync;
+  #before!: StatementSync;
+  #loadSetting!: StatementSync;
+  #saveSetting!: StatementSync;
+  #oldestSeq!: StatementSync;
+  #after!: StatementSync;
+  #prune!: StatementSync;
+  #prunePresence!: StatementSync;
+  #saveSchedule!: StatementSync;
+  #bumpScheduleId!: StatementSync;
+  #deleteSchedule!: StatementSync;
+  #renameAuthor!: StatementSync;
+  #scheduleText!: StatementSync;
+  #loadSchedules!: StatementSync;
+  #lastScheduleId!: StatementSync;
+  #addNote!: StatementSync;
+  #notesFor!: StatementSync;
+  #deleteNotes!: StatementSync;
 
   /** Opens (creating if needed) the file at `path` and migrates it forward. */
   constructor(path: string, options: SqliteStoreOptions = {}) {
@@ -143,16 +143,21 @@ export class SqliteStore implements RoomStore {
     try {
       this.#configure(options.synchronous ?? "NORMAL");
       migrate(this.#db, path);
+      this.#prepare();
+      // Read what start-up needs now, so a damaged file is found here, with
+      // a clear message, not in the middle of serving the room.
+      const row = this.#db.prepare("SELECT coalesce(max(seq), 0) AS seq FROM events").get();
+      this.#lastSeq = Number(row?.seq ?? 0);
+      this.#oldestSeq.get();
+      this.#loadSchedules.all();
     } catch (error) {
       this.#db.close();
-      if (error instanceof StoreOpenError) throw error;
-      const locked = /locked|busy/i.test(messageOf(error));
-      throw new StoreOpenError(
-        locked
-          ? `Data file "${path}" is in use by another chat server.`
-          : `Cannot use data file "${path}": ${messageOf(error)}`,
-      );
+      throw openError(path, error);
     }
+  }
+
+  /** Prepares every statement once. */
+  #prepare(): void {
     const db = this.#db;
     this.#insertEvent = db.prepare("INSERT INTO events (seq, type, at, body) VALUES (?, ?, ?, ?)");
     this.#recent = db.prepare(
@@ -199,8 +204,6 @@ export class SqliteStore implements RoomStore {
     this.#addNote = db.prepare("INSERT INTO notes (nick_key, text) VALUES (?, ?)");
     this.#notesFor = db.prepare("SELECT text FROM notes WHERE nick_key = ? ORDER BY id");
     this.#deleteNotes = db.prepare("DELETE FROM notes WHERE nick_key = ?");
-    const row = db.prepare("SELECT coalesce(max(seq), 0) AS seq FROM events").get();
-    this.#lastSeq = Number(row?.seq ?? 0);
   }
 
   #configure(synchronous: "NORMAL" | "FULL"): void {
@@ -356,6 +359,26 @@ function noteOf(text: string): PrivateEvent {
     }
   }
   return { type: "notice", at: 0, text };
+}
+
+/** What went wrong opening the file, as one line that says what to do. */
+function openError(path: string, error: unknown): StoreOpenError {
+  if (error instanceof StoreOpenError) return error;
+  const message = messageOf(error);
+  if (/locked|busy/i.test(message)) {
+    return new StoreOpenError(`Data file "${path}" is in use by another chat server.`);
+  }
+  if (/malformed|corrupt/i.test(message)) {
+    return new StoreOpenError(
+      `Data file "${path}" is damaged (${message}). Restore it from a backup, or move it aside to start an empty room.`,
+    );
+  }
+  if (/not a database|encrypted/i.test(message)) {
+    return new StoreOpenError(
+      `Data file "${path}" is not a chat data file (${message}). Point --data at another file, or move it aside.`,
+    );
+  }
+  return new StoreOpenError(`Cannot use data file "${path}": ${message}`);
 }
 
 /** The file's `PRAGMA user_version`: 0 for a new file. */

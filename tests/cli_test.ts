@@ -65,7 +65,7 @@ Deno.test("a --host the machine cannot listen on is one line and exit 2, no stac
     assertEquals(code, 2, stderr);
     assertEquals(lines(stderr).length, 1, stderr);
     assert(stderr.includes(`Cannot listen on ${host}:0`), stderr);
-    assert(!/Uncaught|    at /.test(stderr), stderr);
+    assert(!/Uncaught| {4}at /.test(stderr), stderr);
   }
 });
 

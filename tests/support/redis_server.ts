@@ -191,7 +191,11 @@ async function readAll(stream: ReadableStream<Uint8Array>): Promise<string> {
   return await new Response(stream).text();
 }
 
-/** Whether the server on `port` answers `INFO server` with `process_id:<pid>`. */
+/**
+ * Whether the server on `port` is process `pid` and has finished loading its
+ * data: `INFO` answers while the append-only file loads, other commands say
+ * LOADING.
+ */
 async function answersAsProcess(port: number, pid: number): Promise<boolean> {
   let conn: Deno.TcpConn;
   try {
@@ -202,17 +206,19 @@ async function answersAsProcess(port: number, pid: number): Promise<boolean> {
   // Whatever holds the port may accept and never answer: give up on it after a while.
   const timer = setTimeout(() => conn.close(), PROBE_TIMEOUT_MS);
   try {
-    await conn.write(new TextEncoder().encode("*2\r\n$4\r\nINFO\r\n$6\r\nserver\r\n"));
+    await conn.write(new TextEncoder().encode("*1\r\n$4\r\nINFO\r\n"));
     const decoder = new TextDecoder();
     const buffer = new Uint8Array(16_384);
     let text = "";
-    // INFO server is a few kB; a reply without process_id would end the loop at EOF.
+    // INFO is a few kB; a reply without these fields would end the loop at EOF.
     for (let reads = 0; reads < 64; reads++) {
       const n = await conn.read(buffer);
       if (n === null) return false;
       text += decoder.decode(buffer.subarray(0, n), { stream: true });
-      const found = /process_id:(\d+)\r\n/.exec(text);
-      if (found) return Number(found[1]) === pid;
+      const process = /process_id:(\d+)\r\n/.exec(text);
+      if (process && Number(process[1]) !== pid) return false;
+      const loading = /\r\nloading:(\d)\r\n/.exec(text);
+      if (process && loading) return loading[1] === "0";
       if (text.startsWith("-")) return false; // LOADING or another error: not ready yet.
     }
     return false;
