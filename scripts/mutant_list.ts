@@ -569,4 +569,12 @@ export const MUTANTS: readonly Mutant[] = [
     replace: "  if (/^$/.test(message)) {",
     breaks: "A damaged data file gets a bare SQLite error instead of what to do about it.",
   },
+  {
+    id: "malformed-last-seq-accepted",
+    file: "server/room.ts",
+    find:
+      'const wellFormed = typeof given === "number" && Number.isSafeInteger(given) && given >= 0;',
+    replace: 'const wellFormed = typeof given === "number";',
+    breaks: "A resume with lastSeq -1 or 2.5 is taken at its word instead of refused.",
+  },
 ];

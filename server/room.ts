@@ -116,9 +116,10 @@ export interface JoinOptions {
   resume?: string;
   /**
    * The last conversation seq the client has shown. A resume replays what
-   * came after it; a fresh join shows only history after it.
+   * came after it; a fresh join shows only history after it. As the client
+   * sent it: anything but a whole number from 0 up is refused with an error.
    */
-  lastSeq?: number;
+  lastSeq?: unknown;
   /** The client's IANA time zone, already checked by the edge. */
   timeZone?: string;
   /** The address the client connected from. */
@@ -251,14 +252,27 @@ export class Room {
   join(id: MemberId, requested: string, options: JoinOptions = {}): boolean {
     const now = this.clock.now();
     const nick = normalizeNickname(requested);
-    // A client cannot have shown more than exists, nor less than nothing.
-    const lastSeq = options.lastSeq === undefined
-      ? undefined
-      : Math.min(Math.max(Math.trunc(options.lastSeq) || 0, 0), this.#seq);
+    // Past the room's seq is a client of an earlier room (a --memory restart):
+    // it has seen nothing here. Anything but a whole number is a client's bug,
+    // said so, and never read as "replay everything".
+    const given = options.lastSeq;
+    const wellFormed = typeof given === "number" && Number.isSafeInteger(given) && given >= 0;
+    const malformedLastSeq = given !== undefined && !wellFormed;
+    const lastSeq = wellFormed && given <= this.#seq ? given : undefined;
+    const sayMalformed = () => {
+      if (!malformedLastSeq) return;
+      this.#outbox.send(id, {
+        type: "error",
+        at: now,
+        text: `lastSeq must be a whole number from 0 to ${this.#seq}; ` +
+          `${(JSON.stringify(given) ?? String(given)).slice(0, 40)} was ignored.`,
+      });
+    };
     if (options.resume) {
       const held = this.#byKey.get(nicknameKey(nick));
       if (held && held.resumeToken === options.resume) {
         this.#resume(held, id, lastSeq ?? this.#seq, options.timeZone);
+        sayMalformed();
         return true;
       }
     }
@@ -290,6 +304,7 @@ export class Room {
       resume: member.resumeToken,
       limits: this.#limits,
     });
+    sayMalformed();
     // A client that rejoins (after a restart, say) is shown only what it has not seen.
     const history = this.store.recentMessages(Math.min(this.historySize, MAX_REPLAY_EVENTS))
       .filter((event) => lastSeq === undefined || event.seq > lastSeq);

@@ -236,7 +236,8 @@ export class Session {
     const joined = this.#host.room.join(this.#connection.id, nick, {
       resumable: this.#connection.framing === "json",
       resume: typeof message?.resume === "string" ? message.resume : undefined,
-      lastSeq: typeof message?.lastSeq === "number" ? message.lastSeq : undefined,
+      // Checked by the room, which says what was wrong with it.
+      lastSeq: message?.lastSeq,
       timeZone,
       address: this.#connection.remoteIp,
     });

@@ -10,7 +10,7 @@ import { assert, assertEquals } from "./support/assert.ts";
 import { RecordingOutbox } from "./support/recording_outbox.ts";
 import { ServeProcess } from "./support/serve_process.ts";
 import { tempDir } from "./support/temp_dir.ts";
-import { joinJson, joinPlain, JsonClient } from "./support/test_server.ts";
+import { joinJson, joinPlain, JsonClient, startServer } from "./support/test_server.ts";
 
 function replayed(events: ServerEvent[]): number[] {
   return events.filter((e) => "history" in e && e.history === true).map((e) =>
@@ -38,18 +38,48 @@ Deno.test("a resume after more than MAX_REPLAY_EVENTS replays a gap marker and t
   assertEquals(seqs.at(-1), latest);
 });
 
-Deno.test("a lastSeq that is negative, fractional, huge or not a number never replays more than the cap", () => {
-  for (const lastSeq of [-1, -1e12, 2.5, 1e15, Number.NaN]) {
+Deno.test("a lastSeq that is negative, fractional or not a number is refused with an error and replays nothing", () => {
+  for (const lastSeq of [-1, -1e12, 2.5, Number.NaN, "5", { seq: 1 }]) {
     const outbox = new RecordingOutbox();
     const room = new Room(outbox, { newToken: () => "t" });
     room.join(1, "ana", { resumable: true });
     room.join(2, "bob");
     room.drop(1);
-    for (let i = 0; i < MAX_REPLAY_EVENTS + 10; i++) room.say(2, `m${i}`);
+    for (let i = 0; i < 20; i++) room.say(2, `m${i}`);
     room.join(3, "ana", { resume: "t", lastSeq });
-    const count = replayed(outbox.take(3)).length;
-    assert(count <= MAX_REPLAY_EVENTS, `lastSeq ${lastSeq}: ${count} replayed`);
+    const events = outbox.take(3);
+    assertEquals(events[0].type, "welcome");
+    assertEquals(replayed(events), [], `lastSeq ${String(lastSeq)}`);
+    const error = events.find((e) => e.type === "error") as EventOf<"error">;
+    assert(error?.text.startsWith(`lastSeq must be a whole number from 0 to ${room.lastSeq};`));
   }
+});
+
+Deno.test("a lastSeq past the room's end (an earlier room's) is not an error: a fresh join gets the usual history", () => {
+  const outbox = new RecordingOutbox();
+  const room = new Room(outbox, { newToken: () => "t", historySize: 3 });
+  room.join(1, "bob");
+  for (let i = 0; i < 5; i++) room.say(1, `m${i}`);
+  room.join(2, "ana", { resumable: true, lastSeq: 1e15 });
+  const events = outbox.take(2);
+  assertEquals(events.filter((e) => e.type === "error"), []);
+  assertEquals(replayed(events).length, 3);
+});
+
+Deno.test("over a real socket, a string lastSeq gets the error after the welcome", async () => {
+  await using server = startServer();
+  const port = server.address.port;
+  const { client, welcome } = await joinJson(port, "ana");
+  await client.close();
+  await using again = await JsonClient.connect(port);
+  await again.sendMessage({ type: "nick", nick: "ana", resume: welcome.resume, lastSeq: "-1" });
+  await again.waitFor((e) => e.type === "welcome" && e.resumed === true);
+  const error = await again.waitFor((e) => e.type === "error") as EventOf<"error">;
+  // The room's last seq is ana's own join, one past what her first welcome said.
+  assertEquals(
+    error.text,
+    `lastSeq must be a whole number from 0 to ${welcome.seq + 1}; "-1" was ignored.`,
+  );
 });
 
 /** The server's resident memory in MB, from /proc (Linux). */
@@ -93,7 +123,7 @@ Deno.test({
         type: "nick",
         nick: welcome.nick,
         resume: welcome.resume,
-        lastSeq: -1,
+        lastSeq: 0,
       });
       return client;
     }));
