@@ -132,6 +132,7 @@ function styleOf(event: ServerEvent): string {
     case "rename":
     case "notice":
     case "gap":
+    case "presence":
       return DIM;
     case "kick":
     case "owner":
@@ -208,6 +209,14 @@ function mapUserText(
       return { ...event, text: sanitizeText(event.text) };
     case "gap":
       return { ...event, count: Number(event.count) || 0 };
+    case "presence":
+      // Numbers from a server the client does not trust: never text.
+      return {
+        ...event,
+        joined: Number(event.joined) || 0,
+        left: Number(event.left) || 0,
+        seconds: Number(event.seconds) || 0,
+      };
     case "schedule_ok":
     case "schedule_dropped":
       return { ...event, text: sanitizeText(event.text) };

@@ -23,6 +23,7 @@ export const CONVERSATION_EVENT_TYPES = [
   "rename",
   "owner",
   "topic",
+  "presence",
 ] as const;
 
 /** Event types addressed to one member. */
@@ -92,6 +93,11 @@ interface ConversationFields {
   owner: { nick: string; standIn?: true; for?: string };
   /** The topic was set (or cleared, with an empty `text`) by `by`. */
   topic: { text: string; by: string };
+  /**
+   * Under churn, joins and leaves are counted instead of announced one by
+   * one: this many joined and left over the last `seconds`.
+   */
+  presence: { joined: number; left: number; seconds: number };
 }
 
 /** The fields of each private event besides `type` and `at`. */

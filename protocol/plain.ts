@@ -2,7 +2,7 @@
  * The plain-text rendering of room events, as `nc` and telnet users see them.
  * The `chat join` client reuses the wording and adds its own times and colors.
  */
-import type { MemberInfo, ServerEvent } from "./events.ts";
+import type { EventOf, MemberInfo, ServerEvent } from "./events.ts";
 import { SYSTEM_MARK } from "./text.ts";
 import { formatClock, formatDue } from "./time.ts";
 
@@ -40,6 +40,8 @@ export function eventText(event: ServerEvent): string {
       return event.text === ""
         ? `${SYSTEM_MARK} ${event.by} cleared the topic.`
         : `${SYSTEM_MARK} ${event.by} set the topic: ${event.text}`;
+    case "presence":
+      return `${SYSTEM_MARK} ${describePresence(event)}`;
     case "current_topic":
       return `Topic: ${event.text} (set by ${event.by})`;
     case "welcome":
@@ -127,3 +129,13 @@ export const GREETING = "Welcome to chat! Enter your nickname:";
 
 /** The greeting as a plain client receives it. */
 export const PLAIN_GREETING = `${GREETING}\r\n`;
+
+/** A churn summary's words: "37 members joined and left in the last 10 s." */
+function describePresence(counts: EventOf<"presence">): string {
+  const members = (n: number) => `${n} ${n === 1 ? "member" : "members"}`;
+  const span = `in the last ${counts.seconds} s`;
+  if (counts.left === 0) return `${members(counts.joined)} joined ${span}.`;
+  if (counts.joined === 0) return `${members(counts.left)} left ${span}.`;
+  if (counts.joined === counts.left) return `${members(counts.joined)} joined and left ${span}.`;
+  return `${members(counts.joined)} joined and ${counts.left} left ${span}.`;
+}

@@ -577,4 +577,26 @@ export const MUTANTS: readonly Mutant[] = [
     replace: 'const wellFormed = typeof given === "number";',
     breaks: "A resume with lastSeq -1 or 2.5 is taken at its word instead of refused.",
   },
+  {
+    id: "churn-not-summarized",
+    file: "server/presence_digest.ts",
+    find:
+      "      if (this.#countingSince === null && this.#briefVisitsEndedAt.length > this.limit) {",
+    replace: "      if (false) {",
+    breaks: "A client cycling nicknames puts two lines per visit on every screen and into the log.",
+  },
+  {
+    id: "churn-counts-stays",
+    file: "server/presence_digest.ts",
+    find: "    if (now - joinedAt < this.windowMs) {",
+    replace: "    if (true) {",
+    breaks: "Thirty people who join a class at once and stay are summarized instead of greeted.",
+  },
+  {
+    id: "churn-summary-never-sent",
+    file: "server/room.ts",
+    find: '    if (churn) this.#publish({ type: "presence", seq: 0, at: now, ...churn });',
+    replace: "",
+    breaks: "Under churn, joins and leaves vanish without the summary that stands for them.",
+  },
 ];

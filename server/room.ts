@@ -28,6 +28,7 @@ import {
 } from "../protocol/text.ts";
 import { CommandError } from "./command_error.ts";
 import { MemoryStore } from "./memory_store.ts";
+import { PresenceDigest, type PresenceDigestOptions } from "./presence_digest.ts";
 import { addressOf, type ScheduleLimits, ScheduleQueue } from "./schedule_queue.ts";
 import type { RoomStore, ScheduleInfo } from "./store.ts";
 import { formatClock } from "../protocol/time.ts";
@@ -68,6 +69,8 @@ export interface Member {
   key: string;
   /** Order of arrival: the lowest present member inherits ownership. */
   arrival: number;
+  /** When it joined (ms), to tell a brief visit from a stay. */
+  joinedAt: number;
   /** The member's IANA time zone, when its client said; `/schedule HH:MM` reads it. */
   timeZone?: string;
   /** The address it connected from, for limits per address. */
@@ -107,6 +110,8 @@ export interface RoomOptions {
   scheduleLimits?: ScheduleLimits;
   /** How many due schedules, and how many bytes of them, one `tick()` sends at most. */
   firePerTick?: { count: number; bytes: number };
+  /** When joins and leaves are summarized instead of announced (presence_digest.ts). */
+  presence?: PresenceDigestOptions;
 }
 
 export interface JoinOptions {
@@ -136,6 +141,9 @@ const STALE_AFTER_MS = 60 * 60_000;
  * would push a member who reads over its outbox limit.
  */
 const DEFAULT_FIRE_PER_TICK = { count: 20, bytes: 32 * 1024 };
+/** Told to a member who joins while joins and leaves are being summarized. */
+export const CHURN_NOTICE = "Members are coming and going fast, so joins and leaves are " +
+  "summarized every 10 s for now. /who shows who is here.";
 /** Whispers held for a detached member. */
 const MAX_MISSED = 200;
 /**
@@ -188,12 +196,15 @@ export class Room {
   /** Schedules that fell due while the room was down: sent late, however little late. */
   #overdueAtStart = new Set<number>();
   #topic: Topic | null;
+  /** Counts joins and leaves instead of announcing each, under churn. */
+  #presence: PresenceDigest;
 
   constructor(outbox: Outbox, options: RoomOptions = {}) {
     this.#outbox = outbox;
     this.clock = options.clock ?? systemClock;
     this.store = options.store ?? new MemoryStore();
     this.historySize = options.historySize ?? 50;
+    this.#presence = new PresenceDigest(options.presence);
     this.resumeGraceMs = options.resumeGraceMs ?? 60_000;
     this.#newToken = options.newToken ?? (() => crypto.randomUUID());
     this.#limits = options.sendLimits ?? {
@@ -286,6 +297,7 @@ export class Room {
       nick,
       key: nicknameKey(nick),
       arrival: ++this.#arrivals,
+      joinedAt: now,
       timeZone: options.timeZone,
       address: options.address,
       resumeToken: options.resumable ? this.#newToken() : undefined,
@@ -310,7 +322,8 @@ export class Room {
       .filter((event) => lastSeq === undefined || event.seq > lastSeq);
     if (history.length > 0) member.historyBefore = history[0].seq;
     const joinedAt = this.#seq;
-    this.#publish({ type: "join", seq: 0, at: now, nick });
+    const announced = this.#presence.join(now);
+    if (announced) this.#publish({ type: "join", seq: 0, at: now, nick });
     // An owner who is reconnecting with nobody standing in gets a stand-in now.
     if (this.owner === null) this.#appointStandIn();
     if (this.#topic && this.#topic.text !== "") {
@@ -321,7 +334,11 @@ export class Room {
       this.#outbox.send(id, { ...note, at: now });
     }
     // History, then what happened since (its own join among it), then it is a member.
-    this.#streamTo(member, history, joinedAt, false, () => this.#outbox.admit(id));
+    this.#streamTo(member, history, joinedAt, false, () => {
+      // Where its own join line would have been: why there is none.
+      if (!announced) this.notice(member, CHURN_NOTICE);
+      this.#outbox.admit(id);
+    });
     return true;
   }
 
@@ -346,7 +363,10 @@ export class Room {
     const member = this.#members.get(id);
     if (!member) return;
     this.#remove(member);
-    this.#publish({ type: "leave", seq: 0, at: this.clock.now(), nick: member.nick, reason });
+    const now = this.clock.now();
+    if (this.#presence.leave(member.joinedAt, now)) {
+      this.#publish({ type: "leave", seq: 0, at: now, nick: member.nick, reason });
+    }
     this.#settleOwnership(member);
   }
 
@@ -395,6 +415,8 @@ export class Room {
         this.leave(member.id, "connection lost");
       }
     }
+    const churn = this.#presence.due(now);
+    if (churn) this.#publish({ type: "presence", seq: 0, at: now, ...churn });
     return more;
   }
 

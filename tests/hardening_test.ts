@@ -268,7 +268,7 @@ Deno.test("--max-connections refuses the connection over the cap with a one-line
 Deno.test("30 members reset mid-session, one half-closes: all are cleaned up and announced, nothing throws", async () => {
   const uncaught = watchUncaught();
   try {
-    await using server = startServer();
+    await using server = startServer({ presence: { limit: Infinity } });
     const port = server.address.port;
     await using watcher = await joinPlain(port, "watcher");
     // Raw connections that never read: closing with unread bytes pending makes Linux send RST.

@@ -55,6 +55,7 @@ const ROWS: Record<string, ServerEvent[]> = {
     by: "ana",
   }],
   "join": [{ type: "join", seq: 1, at: AT, nick: "bob" }],
+  "churn summary": [{ type: "presence", seq: 1, at: AT, joined: 37, left: 37, seconds: 10 }],
   "leave": [{ type: "leave", seq: 1, at: AT, nick: "bob", reason: "quit" }],
   "kick": [{ type: "kick", seq: 1, at: AT, nick: "bob", by: "ana" }],
   "rename": [{ type: "rename", seq: 1, at: AT, from: "bob", to: "rob" }],

@@ -6,6 +6,7 @@
 import { ChatServer, type ChatServerOptions } from "../../server/chat_server.ts";
 import { JSON_HANDSHAKE, type ServerEvent } from "../../protocol/events.ts";
 import { readLines } from "../../protocol/line_reader.ts";
+import { CHURN_NOTICE } from "../../server/room.ts";
 
 /** Longer than anything the server sends a test client. */
 const MAX_LINE_BYTES = 16 * 1024 * 1024;
@@ -123,7 +124,10 @@ export class LineClient implements AsyncDisposable {
   }
 
   /** Reads lines until one matches; returns it. Fails after `timeoutMs`. */
-  async waitFor(match: string | RegExp, timeoutMs = 3000): Promise<string> {
+  async waitFor(
+    match: string | RegExp | ((line: string) => boolean),
+    timeoutMs = 3000,
+  ): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     const seen: string[] = [];
     while (true) {
@@ -137,7 +141,7 @@ export class LineClient implements AsyncDisposable {
         );
       }
       seen.push(line);
-      if (typeof match === "string" ? line.includes(match) : match.test(line)) return line;
+      if (matches(line, match)) return line;
     }
   }
 
@@ -196,7 +200,11 @@ export async function joinPlain(port: number, nick: string): Promise<LineClient>
   await client.waitFor("Enter your nickname");
   await client.send(nick);
   await client.waitFor(`Welcome, ${nick}!`);
-  await client.waitFor(`‣ ${nick} joined the chat.`);
+  // Its own join line, or under churn the notice that takes its place: either
+  // way the history before it has been read, and live lines come next.
+  await client.waitFor(
+    (line) => line.endsWith(`‣ ${nick} joined the chat.`) || line.endsWith(CHURN_NOTICE),
+  );
   return client;
 }
 
@@ -275,4 +283,10 @@ export async function joinJson(
   await client.sendMessage({ type: "nick", nick, ...extra });
   const welcome = await client.waitFor((event) => event.type === "welcome");
   return { client, welcome: welcome as Extract<ServerEvent, { type: "welcome" }> };
+}
+
+function matches(line: string, match: string | RegExp | ((line: string) => boolean)): boolean {
+  if (typeof match === "string") return line.includes(match);
+  if (typeof match === "function") return match(line);
+  return match.test(line);
 }
