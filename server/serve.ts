@@ -1,6 +1,7 @@
 /**
  * `chat serve`: opens the room's store, wires the room to its edges
- * (listener, log, signals, idle collector) and runs until SIGINT or SIGTERM.
+ * (listener, web server, log, signals, idle collector) and runs until SIGINT
+ * or SIGTERM.
  */
 import type { Limits } from "../protocol/limits.ts";
 import { ChatServer } from "./chat_server.ts";
@@ -8,6 +9,7 @@ import { startIdleCollector } from "./idle_collector.ts";
 import { createLogger, type LogFormat, type LogLevel } from "./log.ts";
 import { openStore } from "./open_store.ts";
 import { type RoomStore, StoreOpenError } from "./store.ts";
+import { WebServer } from "./web_server.ts";
 
 export interface ServeOptions {
   host: string;
@@ -19,6 +21,8 @@ export interface ServeOptions {
   memory: boolean;
   logLevel: LogLevel;
   logFormat: LogFormat;
+  /** Where `--web` serves the page and its WebSocket; no web server without it. */
+  web?: { host: string; port: number };
 }
 
 /** Runs a room until a signal stops it; resolves with the exit code. */
@@ -55,6 +59,24 @@ export async function serve(options: ServeOptions): Promise<number> {
     }
     throw error;
   }
+  let web: WebServer | null = null;
+  if (options.web) {
+    try {
+      web = new WebServer(server, {
+        hostname: options.web.host,
+        port: options.web.port,
+        log: (level, event, fields) => logger[level](event, fields),
+      });
+    } catch (error) {
+      await server.shutdown();
+      logger.error("error", {
+        error: error instanceof Deno.errors.AddrInUse
+          ? `Port ${options.web.port} is already in use.`
+          : `Cannot start the web server: ${error instanceof Error ? error.message : error}`,
+      });
+      return 1;
+    }
+  }
   const stopCollector = startIdleCollector({ activity: () => server.pacer.writeCount });
   const stopped = Promise.withResolvers<void>();
   const signals: Deno.Signal[] = Deno.build.os === "windows"
@@ -65,7 +87,9 @@ export async function serve(options: ServeOptions): Promise<number> {
   await stopped.promise;
   for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
   stopCollector();
+  // The room says goodbye to every member, browsers included, before the web port closes.
   await server.shutdown();
+  await web?.shutdown();
   logger.info("stopped", {});
   return 0;
 }
