@@ -9,6 +9,7 @@ export class TcpProxy implements AsyncDisposable {
   #pipes = new Set<Promise<void>>();
   #accepting: Promise<void>;
   #sent: Uint8Array[] = [];
+  #refusing = false;
 
   constructor(upstreamPort: number) {
     this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -22,6 +23,10 @@ export class TcpProxy implements AsyncDisposable {
   async #accept(upstreamPort: number): Promise<void> {
     try {
       for await (const downstream of this.#listener) {
+        if (this.#refusing) {
+          closeQuietly(downstream);
+          continue;
+        }
         const upstream = await Deno.connect({ hostname: "127.0.0.1", port: upstreamPort });
         const pair: [Deno.Conn, Deno.Conn] = [downstream, upstream];
         this.#pairs.add(pair);
@@ -47,6 +52,11 @@ export class TcpProxy implements AsyncDisposable {
   get sentText(): string {
     const decoder = new TextDecoder();
     return this.#sent.map((chunk) => decoder.decode(chunk, { stream: true })).join("");
+  }
+
+  /** While refusing, a new connection is accepted and closed at once: the server seems down. */
+  refuse(refusing: boolean): void {
+    this.#refusing = refusing;
   }
 
   /** Cuts every open connection at once, both sides. */
