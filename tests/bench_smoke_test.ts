@@ -39,3 +39,46 @@ Deno.test("bench --quick delivers every message in order and exits 0", async () 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("bench --web-share 0.5 puts half the room on WebSockets and delivers every message", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "bench_web_" });
+  const output = `${dir}/web.jsonl`;
+  try {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "bench/main.ts",
+        "--scenario",
+        "fanout",
+        "--members",
+        "20",
+        "--rate",
+        "40",
+        "--duration",
+        "1",
+        "--web-share",
+        "0.5",
+        "--output",
+        output,
+      ],
+      cwd: ROOT,
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    const result = await child.output();
+    clearTimeout(timer);
+    const text = new TextDecoder().decode(result.stdout) + new TextDecoder().decode(result.stderr);
+    assertEquals(result.code, 0, `bench --web-share failed:\n${text}`);
+    const [run] = (await Deno.readTextFile(output)).trim().split("\n").map((line) =>
+      JSON.parse(line)
+    );
+    assertEquals(run.label, "fanout 20×40/s, 50 % WebSocket");
+    assertEquals(run.problems, []);
+    assertEquals([run.metrics.lost, run.metrics.disordered], [0, 0]);
+    assertEquals(run.metrics.delivered, run.metrics.expected);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
