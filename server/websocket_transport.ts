@@ -13,8 +13,12 @@
  *   see it, where TCP never does. A frame holding a newline is not one line:
  *   it becomes an empty line, which the JSON framing answers with its
  *   malformed-message error.
- * - Writing: the connection writes whole encoded lines, several per write;
- *   each becomes one text frame. `write()` resolves once the socket's
+ * - Writing: the connection writes whole encoded lines, several per write
+ *   (a flush's worth); they go out together as one text frame, lines
+ *   separated by "\n". One frame per line cost five times the CPU per
+ *   delivered line (a frame is one write to the socket, as a write is for
+ *   TCP; see docs/performance.md), so a write stays a write. `write()`
+ *   resolves once the socket's
  *   `bufferedAmount` is back under a high-water mark, polled with a bounded
  *   back-off: that is the only back-pressure signal a WebSocket gives, and it
  *   is what lets the connection's slow-reader rule see a browser that stopped
@@ -35,26 +39,28 @@ const CLOSE_NORMAL = 1000;
 const CLOSE_TOO_BIG = 1009;
 
 /**
- * Outgoing chunks split into frame texts, remembered per chunk: a broadcast
- * reaches every browser as a view of the same bytes, so it is decoded and
- * split once per flush, not once per member. One per web server.
+ * Outgoing chunks as frame texts, remembered per chunk: a broadcast reaches
+ * every browser as a view of the same bytes, so it is decoded once per
+ * flush, not once per member. One per web server.
  */
 export class FrameTexts {
   #decoder = new TextDecoder("utf-8", { ignoreBOM: true });
-  #known = new WeakMap<Uint8Array, string[]>();
+  #known = new WeakMap<Uint8Array, string>();
 
-  /** The lines of `bytes` (whole lines, each ending "\n"), without line endings. */
-  of(bytes: Uint8Array): string[] {
-    let lines = this.#known.get(bytes);
-    if (lines === undefined) {
-      lines = this.#decoder.decode(bytes).split("\n");
-      lines.pop();
-      for (let i = 0; i < lines.length; i++) {
-        if (lines[i].endsWith("\r")) lines[i] = lines[i].slice(0, -1);
-      }
-      this.#known.set(bytes, lines);
+  /**
+   * The text of `bytes` (whole lines, each ending "\n") as one frame: the
+   * lines separated by "\n", without the last one's newline or any "\r"
+   * (plain lines, the greeting and a refusal, end "\r\n"; JSON never holds
+   * a raw "\r").
+   */
+  of(bytes: Uint8Array): string {
+    let text = this.#known.get(bytes);
+    if (text === undefined) {
+      text = this.#decoder.decode(bytes.subarray(0, bytes.length - 1));
+      if (text.includes("\r")) text = text.replaceAll("\r", "");
+      this.#known.set(bytes, text);
     }
-    return lines;
+    return text;
   }
 }
 
@@ -129,9 +135,7 @@ export class WebSocketTransport implements Transport {
       this.#unfinished = whole.slice(end);
       whole = whole.subarray(0, end);
     }
-    if (whole.length > 0) {
-      for (const line of this.#frames.of(whole)) this.#socket.send(line);
-    }
+    if (whole.length > 0) this.#socket.send(this.#frames.of(whole));
     await this.#drained();
     return bytes.length;
   }

@@ -100,7 +100,9 @@ export class RoomSocket {
       socket.onopen = () => {
         this.#socket = socket;
         socket.onmessage = (message) => {
-          if (typeof message.data === "string") this.#receive(message.data);
+          // A frame carries one or more lines: what the room sent in one go.
+          if (typeof message.data !== "string") return;
+          for (const line of message.data.split("\n")) this.#receive(line);
         };
         socket.onclose = () => {
           this.#socket = null;

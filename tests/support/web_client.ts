@@ -7,15 +7,20 @@
  */
 import type { ServerEvent } from "../../protocol/events.ts";
 
-/** One frame as received: its text, and the event when it was JSON. */
+/** One line as received (a frame carries one or more): its text, and the event if it is JSON. */
 export interface Frame {
   text: string;
   event: ServerEvent | null;
+  /** Which frame it came in, counting from 1. */
+  frame: number;
 }
 
 export class WsClient implements AsyncDisposable {
   readonly socket: WebSocket;
+  /** Every line received, in order. */
   readonly frames: Frame[] = [];
+  /** How many frames they came in. */
+  frameCount = 0;
   #read = 0;
   #closed: PromiseWithResolvers<{ code: number; reason: string }> = Promise.withResolvers();
   #waiters: (() => void)[] = [];
@@ -23,14 +28,16 @@ export class WsClient implements AsyncDisposable {
   private constructor(socket: WebSocket) {
     this.socket = socket;
     socket.onmessage = (message) => {
-      const text = String(message.data);
-      let event: ServerEvent | null = null;
-      try {
-        event = JSON.parse(text);
-      } catch {
-        // A plain line: the greeting, or a refusal.
+      this.frameCount++;
+      for (const text of String(message.data).split("\n")) {
+        let event: ServerEvent | null = null;
+        try {
+          event = JSON.parse(text);
+        } catch {
+          // A plain line: the greeting, or a refusal.
+        }
+        this.frames.push({ text, event, frame: this.frameCount });
       }
-      this.frames.push({ text, event });
       this.#wake();
     };
     socket.onclose = (close) => {
