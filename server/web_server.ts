@@ -120,7 +120,14 @@ export class WebServer {
       });
       return respond(403, "Cross-origin WebSocket refused.");
     }
-    const { socket, response } = Deno.upgradeWebSocket(request);
+    let upgrade: Deno.WebSocketUpgrade;
+    try {
+      upgrade = Deno.upgradeWebSocket(request);
+    } catch {
+      // No Sec-WebSocket-Key, a wrong version: not a WebSocket handshake.
+      return respond(400, "Not a WebSocket handshake.");
+    }
+    const { socket, response } = upgrade;
     const transport = new WebSocketTransport(socket, {
       remoteAddr,
       closeAboveBytes: Math.max(CLOSE_ABOVE_MIN_BYTES, 4 * this.#chat.limits.maxLineBytes),

@@ -134,6 +134,9 @@ Deno.test("a WebSocket from another site's page is refused with 403; the page's 
   const sandboxed = await rawUpgrade(port, { Origin: "null" });
   sandboxed.conn.close();
   assertEquals(sandboxed.status, 403);
+  const broken = await rawUpgrade(port, { Connection: "keep-alive" });
+  broken.conn.close();
+  assertEquals(broken.status, 400, broken.head);
   const own = await rawUpgrade(port);
   own.conn.close();
   assertEquals(own.status, 101, own.head);
