@@ -448,4 +448,12 @@ export const MUTANTS: readonly Mutant[] = [
     replace: "    if (!isSelf) {",
     breaks: "Members who do not own the room get kick buttons.",
   },
+  {
+    id: "web-refusal-hidden-after-reconnect",
+    file: "web/app.js",
+    find: "        view.roomView.hidden = true;\n        view.joinView.hidden = false;\n",
+    replace: "",
+    breaks: "A page whose nickname was taken while it was away shows the refusal nowhere and " +
+      "cannot rejoin.",
+  },
 ];

@@ -225,6 +225,37 @@ Deno.test({
 });
 
 Deno.test({
+  name: "a page away longer than the room holds its nickname, and the name taken, asks for another",
+  ignore,
+  async fn() {
+    await using room = startWebRoom({ resumeGraceMs: 300, tickMs: 50 });
+    await using proxy = new TcpProxy(room.web.address.port);
+    await using browser = await launchBrowser();
+    const viewer = await ChatPage.open(browser, `http://127.0.0.1:${proxy.port}/`);
+    try {
+      await viewer.join("ana");
+      await using carol = await joinPlain(room.port, "carol");
+      proxy.refuse(true);
+      proxy.cutAll();
+      await carol.waitFor("* ana left the chat (connection lost).");
+      await using _impostor = await joinPlain(room.port, "ana");
+      proxy.refuse(false);
+      // The resume fails and the name is taken: the nickname form comes back, with the reason.
+      await viewer.page.locator("#nick-error", { hasText: "already taken" }).waitFor({
+        timeout: 15_000,
+      });
+      assert(await viewer.page.locator("#room-view").isHidden());
+      await viewer.join("ana2");
+      await viewer.waitForLine("Rejoined as ana2; messages sent while away may be missing.");
+      await carol.waitFor("* ana2 joined the chat.");
+      assertCalm(viewer);
+    } finally {
+      await viewer.close();
+    }
+  },
+});
+
+Deno.test({
   name: "every event type reads on the page as eventText() words it, stamped in the viewer's zone",
   ignore,
   async fn() {

@@ -61,6 +61,9 @@ function receive(event) {
       break;
     case "nick_refused":
       if (!room.registered) {
+        // Also after a reconnect, when the nickname was taken meanwhile: ask again.
+        view.roomView.hidden = true;
+        view.joinView.hidden = false;
         view.nickError.textContent = event.reason;
         view.nick.setAttribute("aria-invalid", "true");
         view.nick.focus();
