@@ -58,7 +58,7 @@ export interface PageOptions {
  * browser), with every dialog and uncaught error recorded so a test can
  * check that none happened.
  */
-export class ChatPage {
+export class ChatPage implements AsyncDisposable {
   readonly context: BrowserContext;
   readonly page: Page;
   /** alert(), confirm(), prompt(): none should ever open. */
@@ -146,5 +146,9 @@ export class ChatPage {
 
   async close(): Promise<void> {
     await this.context.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 }
