@@ -37,6 +37,16 @@ export function parseAddress(value: string): { host: string; port: number } {
   return { host: match[1] ?? match[2], port };
 }
 
+/** Reads `--web`'s "[host:]port" (or "[v6]:port"); without a host, `--host` applies. */
+export function parseWebAddress(value: string): { host?: string; port: number } {
+  const match = /^(?:(?:\[([^\]]+)\]|([^:\s\[\]]+)):)?(\d{1,5})$/.exec(value.trim());
+  if (!match) throw new InvalidArgumentError(`"${value}" is not PORT or HOST:PORT.`);
+  const port = Number(match[3]);
+  if (port > 65535) throw new InvalidArgumentError(`Port ${port} is out of range.`);
+  const host = match[1] ?? match[2];
+  return host === undefined ? { port } : { host, port };
+}
+
 function buildProgram() {
   const program = new Command("chat")
     .description("A group chat room for the terminal: run a room, or join one.")
@@ -142,6 +152,11 @@ Examples:
       integer(0, 1 << 30),
       DEFAULT_LIMITS.scheduleBytesPerMinute,
     )
+    .option(
+      "--web <[host:]port>",
+      "also serve the page and its WebSocket over HTTP on this port (0 picks a free one)",
+      parseWebAddress,
+    )
     .addOption(
       new Option("--log-level <level>", "least severe events to log")
         .choices(LOG_LEVELS).default("info" as const),
@@ -157,6 +172,7 @@ Examples:
   chat serve                                  listen on 0.0.0.0:9999
   chat serve --host 127.0.0.1 --port 7000     a local room on port 7000
   chat serve --memory --history 0             a throwaway room
+  chat serve --web 8080                       browsers join at http://HOST:8080/
   chat serve --log-format json                logs for journald or a log shipper`,
     )
     .action(async (flags) => {
@@ -169,6 +185,7 @@ Examples:
         memory: flags.memory,
         logLevel: flags.logLevel,
         logFormat: flags.logFormat,
+        web: flags.web && { host: flags.web.host ?? flags.host, port: flags.web.port },
         limits: {
           maxLineBytes: flags.maxLineBytes,
           maxPasteBytes: flags.maxPasteBytes,

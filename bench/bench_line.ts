@@ -97,3 +97,39 @@ export function isJoinLine(bytes: Uint8Array, start: number, end: number): boole
   }
   return true;
 }
+
+/**
+ * Parses `text[start, end)` as a bench message `b <sender> <seq> <sentMicros>`
+ * (the `text` of a JSON message event, as a WebSocket member gets it).
+ * Returns false, leaving `out` untouched, for anything else.
+ */
+export function parseBenchText(
+  text: string,
+  start: number,
+  end: number,
+  out: BenchFields,
+): boolean {
+  if (end - start < 7 || text.charCodeAt(start) !== LETTER_B) return false;
+  if (text.charCodeAt(start + 1) !== SPACE) return false;
+  const numbers = [0, 0, 0];
+  let at = start + 2;
+  for (let index = 0; index < 3; index++) {
+    const from = at;
+    let value = 0;
+    while (at < end && text.charCodeAt(at) >= ZERO && text.charCodeAt(at) <= NINE) {
+      value = value * 10 + text.charCodeAt(at) - ZERO;
+      at++;
+    }
+    if (at === from) return false;
+    numbers[index] = value;
+    if (index < 2) {
+      if (text.charCodeAt(at) !== SPACE) return false;
+      at++;
+    }
+  }
+  if (at !== end) return false;
+  out.sender = numbers[0];
+  out.seq = numbers[1];
+  out.sentMicros = numbers[2];
+  return true;
+}

@@ -27,7 +27,9 @@ export async function runFanout(
   context: BenchContext,
   params: FanoutParams,
   targets: Target[],
-  label = `fanout ${params.members}×${params.rate}/s`,
+  label = `fanout ${params.members}×${params.rate}/s${
+    context.webShare > 0 ? `, ${Math.round(context.webShare * 100)} % WebSocket` : ""
+  }`,
 ): Promise<RunResult> {
   const senders = Math.min(params.senders, params.members);
   const result = newResult("fanout", label, { ...params, senders }, targets);

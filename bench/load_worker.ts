@@ -12,17 +12,25 @@ import { nowMicros } from "./clock.ts";
 import { Histogram } from "./histogram.ts";
 import { Member } from "./member.ts";
 import { ReceiveTally } from "./receive_tally.ts";
-import type { WorkerEnvelope, WorkerReply, WorkerRequest } from "./worker_protocol.ts";
+import { WebMember } from "./web_member.ts";
+import {
+  joinsOverWeb,
+  type WorkerEnvelope,
+  type WorkerReply,
+  type WorkerRequest,
+} from "./worker_protocol.ts";
 
 const encoder = new TextEncoder();
 
 interface WorkerState {
   port: number;
+  webPort: number | null;
+  webShare: number;
   senders: number;
   readBufferBytes: number;
   tally: ReceiveTally;
   /** By local index, in the order the join requests named them; a hole where registration failed. */
-  members: (Member | undefined)[];
+  members: (Member | WebMember | undefined)[];
 }
 
 let state: WorkerState | null = null;
@@ -32,6 +40,8 @@ async function handle(request: WorkerRequest): Promise<WorkerReply> {
     case "init":
       state = {
         port: request.port,
+        webPort: request.webPort,
+        webShare: request.webShare,
         senders: request.senders,
         readBufferBytes: request.readBufferBytes,
         tally: new ReceiveTally(request.senders),
@@ -79,15 +89,14 @@ async function join(
     while (next < request.count) {
       const local = next++;
       const index = request.first + local;
-      const member = new Member(
-        `${request.nickPrefix}${index}`,
-        worker.tally,
-        worker.senders,
-        worker.readBufferBytes,
-      );
+      const nick = `${request.nickPrefix}${index}`;
+      const web = worker.webPort !== null && joinsOverWeb(index, worker.webShare);
+      const member = web
+        ? new WebMember(nick, worker.tally, worker.senders)
+        : new Member(nick, worker.tally, worker.senders, worker.readBufferBytes);
       const began = nowMicros();
       try {
-        await member.register(worker.port);
+        await member.register(web ? worker.webPort! : worker.port);
         latency.record(nowMicros() - began);
         worker.members[base + local] = member;
         registered++;

@@ -128,10 +128,12 @@ async function main(args: string[]): Promise<number> {
       cpus: pins.server,
       profileDir,
       v8Flags: options.v8Flags,
+      web: options.webShare > 0,
     },
     workers: options.workers,
     workerCpus: pins.workers,
     generatorCores: pins.cores,
+    webShare: options.webShare,
     progress: (message) =>
       console.error(`[bench ${(performance.now() / 1000).toFixed(1)} s] ${message}`),
   };
@@ -149,6 +151,7 @@ async function main(args: string[]): Promise<number> {
     workers: options.workers,
     quick: options.quick,
     v8Flags: options.v8Flags,
+    webShare: options.webShare,
   };
   const outputPath = options.output.startsWith("/") ? options.output : `${ROOT}/${options.output}`;
   await writeJsonLines(outputPath, [], meta, false);

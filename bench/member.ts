@@ -8,7 +8,6 @@
  * (bench_line.ts); only the few lines before registration become strings.
  */
 import { type BenchFields, isJoinLine, parseBenchLine } from "./bench_line.ts";
-import { nowMicros } from "./clock.ts";
 import type { ReceiveTally } from "./receive_tally.ts";
 
 const NEWLINE = 0x0a;
@@ -130,23 +129,7 @@ export class Member {
     const tally = this.#tally;
     const fields = this.#fields;
     if (parseBenchLine(bytes, start, end, fields)) {
-      const sender = fields.sender;
-      if (sender >= this.#lastSeq.length) {
-        tally.otherLines++;
-        return;
-      }
-      const last = this.#lastSeq[sender];
-      if (fields.seq > last) {
-        if (fields.seq > last + 1) tally.gaps += fields.seq - last - 1;
-        this.#lastSeq[sender] = fields.seq;
-        tally.received++;
-        tally.receivedBySender[sender]++;
-      } else {
-        tally.disordered++;
-      }
-      const now = nowMicros();
-      tally.latency.record(now - fields.sentMicros);
-      tally.lastReceiveMicros = now;
+      tally.countBench(this.#lastSeq, fields);
       return;
     }
     if (isJoinLine(bytes, start, end)) {

@@ -22,6 +22,8 @@ export interface BenchOptions {
   profile: boolean;
   /** Start the server with the V8 flags from scripts/permissions.ts (--no-v8-flags: without). */
   v8Flags: boolean;
+  /** Share of the members (0 to 1) that join over a WebSocket (`chat serve --web`) instead of TCP. */
+  webShare: number;
   docs: boolean;
   /** Server entry point, relative to the repository root. */
   server: string;
@@ -48,6 +50,8 @@ Options:
   --no-pin              do not pin the server and the workers to separate CPUs
   --profile             write V8 CPU profiles of the server (to a temp folder) and print its hot functions
   --no-v8-flags         start the server without --expose-gc, so its idle collector does nothing
+  --web-share F         start the server with --web and put this share (0 to 1) of the members on
+                        WebSockets instead of TCP (default 0)
   --no-docs             do not rewrite docs/performance.* after the full suite
   --server PATH         server entry point relative to the repo root (default main.ts)
   --output PATH         JSON lines file (default bench/results/latest.jsonl)
@@ -72,6 +76,7 @@ export function parseOptions(args: string[]): BenchOptions {
     pin: true,
     profile: false,
     v8Flags: true,
+    webShare: 0,
     docs: true,
     server: "main.ts",
     output: "bench/results/latest.jsonl",
@@ -138,6 +143,12 @@ export function parseOptions(args: string[]): BenchOptions {
       case "--no-v8-flags":
         options.v8Flags = false;
         break;
+      case "--web-share": {
+        const share = count(0);
+        if (share > 1) throw new ValidationError(`Option "--web-share" is a share from 0 to 1`);
+        options.webShare = share;
+        break;
+      }
       case "--profile":
         options.profile = true;
         break;

@@ -2,6 +2,8 @@
  * What all the members of one load worker have received, kept in flat
  * counters so that counting a line costs a few array writes.
  */
+import type { BenchFields } from "./bench_line.ts";
+import { nowMicros } from "./clock.ts";
 import { Histogram } from "./histogram.ts";
 import type { WorkerStats } from "./worker_protocol.ts";
 
@@ -19,6 +21,31 @@ export class ReceiveTally {
 
   constructor(senders: number) {
     this.receivedBySender = new Float64Array(senders);
+  }
+
+  /**
+   * Counts one bench message a member received: in order, a gap, or a
+   * duplicate, by the member's last sequence per sender (`lastSeq`), and its
+   * latency. A sender number out of range counts as another line.
+   */
+  countBench(lastSeq: Int32Array, fields: BenchFields): void {
+    const sender = fields.sender;
+    if (sender >= lastSeq.length) {
+      this.otherLines++;
+      return;
+    }
+    const last = lastSeq[sender];
+    if (fields.seq > last) {
+      if (fields.seq > last + 1) this.gaps += fields.seq - last - 1;
+      lastSeq[sender] = fields.seq;
+      this.received++;
+      this.receivedBySender[sender]++;
+    } else {
+      this.disordered++;
+    }
+    const now = nowMicros();
+    this.latency.record(now - fields.sentMicros);
+    this.lastReceiveMicros = now;
   }
 
   /** The counters as a reply line; `reset` zeroes the latency histogram afterwards. */

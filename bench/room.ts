@@ -18,6 +18,8 @@ export interface BenchContext {
   workerCpus: string | null;
   /** Cores the generator may use, for its utilisation figure. */
   generatorCores: number;
+  /** Share of the members (0 to 1) that join over a WebSocket. */
+  webShare: number;
   /** Progress messages for the console. */
   progress: (message: string) => void;
 }
@@ -72,7 +74,14 @@ export class BenchRoom {
     try {
       // Large rooms get smaller read buffers so that 10,000 members fit in a worker's memory.
       const readBufferBytes = members > 2000 ? 8192 : 32768;
-      await pool.each(() => ({ op: "init", port: server.port, senders, readBufferBytes }));
+      await pool.each(() => ({
+        op: "init",
+        port: server.port,
+        webPort: server.webPort,
+        webShare: context.webShare,
+        senders,
+        readBufferBytes,
+      }));
     } catch (error) {
       await room.close();
       throw error;

@@ -21,15 +21,20 @@ export interface ServerOptions {
   profileDir: string | null;
   /** Pass the V8 flags from scripts/permissions.ts, as `deno task serve` does. */
   v8Flags: boolean;
+  /** Also serve the browser door (`--web 127.0.0.1:0`). */
+  web: boolean;
 }
 
 const LISTENING = /listening address=([\d.]+):(\d+)/;
+const WEB_LISTENING = /\bweb address=([\d.]+):(\d+)/;
 const START_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 10_000;
 
 export class ServerProcess {
   readonly pid: number;
   readonly port: number;
+  /** The `--web` port, or null without one. */
+  readonly webPort: number | null;
   readonly identity: ProcIdentity;
   readonly command: string[];
   #child: Deno.ChildProcess;
@@ -39,6 +44,7 @@ export class ServerProcess {
   private constructor(
     child: Deno.ChildProcess,
     port: number,
+    webPort: number | null,
     identity: ProcIdentity,
     command: string[],
     log: string[],
@@ -46,6 +52,7 @@ export class ServerProcess {
     this.#child = child;
     this.pid = child.pid;
     this.port = port;
+    this.webPort = webPort;
     this.identity = identity;
     this.command = command;
     this.#log = log;
@@ -77,6 +84,7 @@ export class ServerProcess {
       "0",
       "--max-connections",
       "20000",
+      ...(options.web ? ["--web", "127.0.0.1:0"] : []),
     ];
     const command = options.cpus === null ? serve : ["taskset", "-c", options.cpus, ...serve];
     const child = new Deno.Command(command[0], {
@@ -87,7 +95,9 @@ export class ServerProcess {
       stderr: "piped",
     }).spawn();
     const log: string[] = [];
+    let webPort: number | null = null;
     const port = await new Promise<number>((resolve, reject) => {
+      let tcpPort: number | null = null;
       const timer = setTimeout(() => {
         reject(
           new Error(`The server did not log "listening address=" within 30 s:\n${log.join("\n")}`),
@@ -106,9 +116,13 @@ export class ServerProcess {
         if (log.length >= 200) log.shift();
         log.push(line);
         const match = LISTENING.exec(line);
-        if (match) {
+        if (match) tcpPort = Number(match[2]);
+        const web = WEB_LISTENING.exec(line);
+        if (web) webPort = Number(web[2]);
+        // With --web, the web server logs its address right after the room's.
+        if (tcpPort !== null && (!options.web || webPort !== null)) {
           clearTimeout(timer);
-          resolve(Number(match[2]));
+          resolve(tcpPort);
         }
       });
     });
@@ -118,7 +132,7 @@ export class ServerProcess {
       child.kill("SIGKILL");
       throw new Error(`Pid ${child.pid} is not the serving process: "${joined}"`);
     }
-    return new ServerProcess(child, port, identity, command, log);
+    return new ServerProcess(child, port, webPort, identity, command, log);
   }
 
   /** The exit status once the server has exited, else null. */

@@ -11,6 +11,10 @@ export type WorkerRequest =
   | {
     op: "init";
     port: number;
+    /** The `--web` port; members whose global index the share picks join there. */
+    webPort: number | null;
+    /** Share of the members (0 to 1) that join over a WebSocket. */
+    webShare: number;
     /** Senders in the whole run, to size each member's sequence table. */
     senders: number;
     /** Read buffer per connection, in bytes. */
@@ -94,4 +98,13 @@ export interface WorkerStats {
 export interface WorkerEnvelope {
   id: number;
   request: WorkerRequest;
+}
+
+/**
+ * Whether global member `index` joins over a WebSocket: the share is spread
+ * evenly over the indexes (0.5 is every other member), so senders and
+ * receivers both come in both kinds.
+ */
+export function joinsOverWeb(index: number, share: number): boolean {
+  return Math.floor((index + 1) * share) > Math.floor(index * share);
 }

@@ -47,6 +47,9 @@ export function compileArgs(triple?: string): string[] {
     ...RUNTIME_PERMISSIONS,
     // The lockfile also pins test-only packages; ship only what main.ts uses.
     "--exclude-unused-npm",
+    // The browser page (server/web_server.ts reads it at start).
+    "--include",
+    "web/",
     "--output",
     outputPath(triple),
     ...(triple ? ["--target", triple] : []),

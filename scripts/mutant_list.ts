@@ -599,4 +599,112 @@ export const MUTANTS: readonly Mutant[] = [
     replace: "",
     breaks: "Under churn, joins and leaves vanish without the summary that stands for them.",
   },
+  {
+    id: "web-origin-unchecked",
+    file: "server/web_server.ts",
+    find: "    if (!sameOrigin(request)) {",
+    replace: "    if (!sameOrigin(request) && false) {",
+    breaks: "Another site's page can open the room in a visitor's browser (no 403 for a foreign " +
+      "Origin).",
+  },
+  {
+    id: "web-no-csp",
+    file: "server/web_server.ts",
+    find:
+      `  "content-security-policy": "default-src 'none'; script-src 'self'; style-src 'self'; " +`,
+    replace: `  "x-csp-dropped": "default-src 'none'; script-src 'self'; style-src 'self'; " +`,
+    breaks: "The page is served without its Content-Security-Policy.",
+  },
+  {
+    id: "web-markup-as-html",
+    file: "web/app.js",
+    find: "      part.nick === undefined ? part.text : span(`nick nick-${nickColor(part.nick)}`, " +
+      "part.text),",
+    replace: "      part.nick === undefined\n" +
+      "        ? document.createRange().createContextualFragment(part.text)\n" +
+      "        : span(`nick nick-${nickColor(part.nick)}`, part.text),",
+    breaks: "Markup in a message becomes elements on the page instead of text.",
+  },
+  {
+    id: "web-huge-frame-kept-open",
+    file: "server/websocket_transport.ts",
+    find: "    this.#closeAboveBytes = options.closeAboveBytes;",
+    replace: "    this.#closeAboveBytes = Infinity;",
+    breaks:
+      "A WebSocket frame of megabytes is taken in and answered instead of closing the socket.",
+  },
+  {
+    id: "web-frame-newline-splits",
+    file: "server/websocket_transport.ts",
+    find: "    if (bytes.includes(NEWLINE)) {",
+    replace: "    if (false) {",
+    breaks: "A frame holding a newline is split into several lines instead of being refused.",
+  },
+  {
+    id: "web-no-backpressure",
+    file: "server/websocket_transport.ts",
+    find: "    await this.#drained();\n",
+    replace: "",
+    breaks: "A browser that stops reading is never dropped as too slow; its output piles up " +
+      "without bound.",
+  },
+  {
+    id: "web-frame-per-line",
+    file: "server/websocket_transport.ts",
+    find: "    if (whole.length > 0) this.#socket.send(this.#frames.of(whole));",
+    replace: "    if (whole.length > 0) {\n" +
+      '      for (const line of this.#frames.of(whole).split("\\n")) this.#socket.send(line);\n' +
+      "    }",
+    breaks: "Each line goes out as its own frame: one socket write per line per browser.",
+  },
+  {
+    id: "web-shows-duplicates",
+    file: "web/room_socket.js",
+    find: "    if (seq <= this.#lastSeq) return true;",
+    replace: "    if (false) return true;",
+    breaks: "The page shows a line twice when a resume replays what it already showed.",
+  },
+  {
+    id: "web-no-time-zone",
+    file: "web/room_socket.js",
+    find: "      timeZone: this.#timeZone,\n",
+    replace: "",
+    breaks: "/schedule HH:MM from the page is read on the server's clock, not the viewer's.",
+  },
+  {
+    id: "web-stamps-in-utc",
+    file: "web/render.js",
+    find: "    time: formatClock(event.at),",
+    replace: '    time: formatClock(event.at, "UTC"),',
+    breaks: "The page stamps lines in UTC instead of the viewer's time zone.",
+  },
+  {
+    id: "web-notifies-visible-tab",
+    file: "web/app.js",
+    find: '  if (!document.hidden || !("Notification" in globalThis)) return;',
+    replace: '  if (!("Notification" in globalThis)) return;',
+    breaks: "A mention raises a notification even while the viewer is looking at the page.",
+  },
+  {
+    id: "web-quiet-user-list-shown",
+    file: "web/app.js",
+    find: "        quietUserLists--;\n        return;\n",
+    replace: "        quietUserLists--;\n",
+    breaks: "The /user the page asks for itself after joining shows up in the message list.",
+  },
+  {
+    id: "web-kick-buttons-for-all",
+    file: "web/app.js",
+    find: "    if (iOwn && !isSelf) {",
+    replace: "    if (!isSelf) {",
+    breaks: "Members who do not own the room get kick buttons.",
+  },
+  {
+    id: "web-refusal-hidden-after-reconnect",
+    file: "web/app.js",
+    find: "        view.roomView.hidden = true;\n        view.joinView.hidden = false;\n",
+    replace: "",
+    breaks: "A page whose nickname was taken while it was away shows the refusal nowhere and " +
+      "cannot rejoin.",
+  },
 ];

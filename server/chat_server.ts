@@ -1,7 +1,9 @@
 /**
  * The TCP edge: accepts connections on one port, enforces the connection
  * caps, runs a session per connection without awaiting it, ticks the room's
- * scheduler, and shuts down gracefully. The room itself lives in room.ts.
+ * scheduler, and shuts down gracefully. Other transports (the web server's
+ * WebSockets) come in through `attach()`, under the same caps. The room
+ * itself lives in room.ts.
  */
 import { encodeLine } from "../protocol/framing.ts";
 import { DEFAULT_LIMITS, type Limits } from "../protocol/limits.ts";
@@ -14,6 +16,7 @@ import { ResilientStore, type StoreHealth } from "./resilient_store.ts";
 import { OutputGate } from "./output_gate.ts";
 import { type MemberId, Room, type RoomOptions } from "./room.ts";
 import { Session, type SessionHost } from "./session.ts";
+import { remoteIp, type Transport } from "./transport.ts";
 import { WritePacer } from "./write_pacer.ts";
 
 export interface ChatServerOptions extends RoomOptions {
@@ -149,19 +152,29 @@ export class ChatServer {
   }
 
   #admitConnection(conn: Deno.Conn): void {
-    const ip = (conn.remoteAddr as Deno.NetAddr).hostname;
+    (conn as Deno.TcpConn).setNoDelay?.(true);
+    this.attach(conn);
+  }
+
+  /**
+   * Admits a connection from any transport (a TCP socket, a browser's
+   * WebSocket) under the same caps, and runs its session without awaiting
+   * it. A connection over a cap is sent the refusal as one plain line and
+   * closed; the result says which.
+   */
+  attach(transport: Transport): { admitted: true } | { admitted: false; refusal: string } {
+    const ip = remoteIp(transport);
     const refusal = this.#capRefusal(ip);
     if (refusal) {
       this.#log("info", "limit", { address: ip, limit: refusal.limit });
-      conn.write(encodeLine(`${refusal.text}\r\n`)).catch(() => {}).finally(() => {
+      transport.write(encodeLine(`${refusal.text}\r\n`)).catch(() => {}).finally(() => {
         try {
-          conn.close();
+          transport.close();
         } catch { /* already closed */ }
       });
-      return;
+      return { admitted: false, refusal: refusal.text };
     }
-    (conn as Deno.TcpConn).setNoDelay?.(true);
-    const connection = new Connection(this.#nextId++, conn, {
+    const connection = new Connection(this.#nextId++, transport, {
       limitBytes: this.limits.outboxBytes,
       stallMs: this.#stallMs,
       pacer: this.pacer,
@@ -174,6 +187,7 @@ export class ChatServer {
     const session = new Session(this.#sessionHost, connection);
     const done = session.run().finally(() => this.#ended(connection));
     this.#sessions.set(connection, done);
+    return { admitted: true };
   }
 
   #capRefusal(ip: string): { limit: string; text: string } | null {

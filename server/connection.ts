@@ -10,6 +10,7 @@ import type { ServerEvent } from "../protocol/events.ts";
 import { encodeEvent, type Framing } from "../protocol/framing.ts";
 import type { ByteReader } from "../protocol/line_reader.ts";
 import type { GatedOutput, OutputGate } from "./output_gate.ts";
+import { remoteIp, type Transport } from "./transport.ts";
 import type { Flushable, WritePacer } from "./write_pacer.ts";
 
 /**
@@ -38,7 +39,7 @@ export interface ConnectionOptions {
 export class Connection implements Flushable, ByteReader, GatedOutput {
   readonly id: number;
   readonly remoteIp: string;
-  #conn: Deno.Conn;
+  #conn: Transport;
   #framing: Framing = "plain";
   #limitBytes: number;
   #stallMs: number;
@@ -67,11 +68,10 @@ export class Connection implements Flushable, ByteReader, GatedOutput {
   #onWritten = (count: number) => this.#afterWrite(count);
   #onWriteFailed = () => this.close();
 
-  constructor(id: number, conn: Deno.Conn, options: ConnectionOptions) {
+  constructor(id: number, conn: Transport, options: ConnectionOptions) {
     this.id = id;
     this.#conn = conn;
-    const address = conn.remoteAddr as Deno.NetAddr;
-    this.remoteIp = address.hostname ?? "unknown";
+    this.remoteIp = remoteIp(conn);
     this.#limitBytes = options.limitBytes;
     this.#stallMs = options.stallMs ?? STALL_MS;
     this.#pacer = options.pacer;

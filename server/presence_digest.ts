@@ -45,8 +45,8 @@ export class PresenceDigest {
     return this.#countingSince !== null;
   }
 
-  /** A member joined at `now`. True when it should be announced on its own. */
-  join(now: number): boolean {
+  /** A member joined. True when it should be announced on its own. */
+  join(): boolean {
     if (this.#countingSince === null) return true;
     this.#joined++;
     return false;

@@ -322,7 +322,7 @@ export class Room {
       .filter((event) => lastSeq === undefined || event.seq > lastSeq);
     if (history.length > 0) member.historyBefore = history[0].seq;
     const joinedAt = this.#seq;
-    const announced = this.#presence.join(now);
+    const announced = this.#presence.join();
     if (announced) this.#publish({ type: "join", seq: 0, at: now, nick });
     // An owner who is reconnecting with nobody standing in gets a stand-in now.
     if (this.owner === null) this.#appointStandIn();

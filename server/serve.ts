@@ -1,6 +1,7 @@
 /**
  * `chat serve`: opens the room's store, wires the room to its edges
- * (listener, log, signals, idle collector) and runs until SIGINT or SIGTERM.
+ * (listener, web server, log, signals, idle collector) and runs until SIGINT
+ * or SIGTERM.
  */
 import type { Limits } from "../protocol/limits.ts";
 import { ChatServer } from "./chat_server.ts";
@@ -8,6 +9,7 @@ import { startIdleCollector } from "./idle_collector.ts";
 import { createLogger, type LogFormat, type LogLevel } from "./log.ts";
 import { openStore } from "./open_store.ts";
 import { type RoomStore, StoreOpenError } from "./store.ts";
+import { WebServer } from "./web_server.ts";
 
 export interface ServeOptions {
   host: string;
@@ -19,6 +21,8 @@ export interface ServeOptions {
   memory: boolean;
   logLevel: LogLevel;
   logFormat: LogFormat;
+  /** Where `--web` serves the page and its WebSocket; no web server without it. */
+  web?: { host: string; port: number };
 }
 
 /** Runs a room until a signal stops it; resolves with the exit code. */
@@ -69,7 +73,25 @@ export async function serve(options: ServeOptions): Promise<number> {
       path: dataPath,
     },
   );
-  logger.info("ready", howToJoin(server.address));
+  let web: WebServer | null = null;
+  if (options.web) {
+    try {
+      web = new WebServer(server, {
+        hostname: options.web.host,
+        port: options.web.port,
+        log: (level, event, fields) => logger[level](event, fields),
+      });
+    } catch (error) {
+      await server.shutdown();
+      logger.error("error", {
+        error: error instanceof Deno.errors.AddrInUse
+          ? `Port ${options.web.port} is already in use.`
+          : `Cannot start the web server: ${error instanceof Error ? error.message : error}`,
+      });
+      return 1;
+    }
+  }
+  logger.info("ready", howToJoin(server.address, web?.address));
   const stopCollector = startIdleCollector({ activity: () => server.pacer.writeCount });
   const stopped = Promise.withResolvers<void>();
   const signals: Deno.Signal[] = Deno.build.os === "windows"
@@ -95,19 +117,23 @@ export async function serve(options: ServeOptions): Promise<number> {
   for (const [signal, listener] of listeners) Deno.addSignalListener(signal, listener);
   await stopped.promise;
   stopCollector();
+  // The room says goodbye to every member, browsers included, before the web port closes.
   await server.shutdown();
+  await web?.shutdown();
   logger.info("stopped", {});
   for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
   return 0;
 }
 
 /** The commands a member types to join, for the first log lines. */
-function howToJoin(address: Deno.NetAddr): Record<string, string> {
-  const anywhere = address.hostname === "0.0.0.0" || address.hostname === "::";
-  const host = anywhere ? "<this machine's address>" : address.hostname;
-  const bracketed = host.includes(":") ? `[${host}]` : host;
+function howToJoin(address: Deno.NetAddr, web?: Deno.NetAddr): Record<string, string> {
+  const hostOf = (at: Deno.NetAddr) =>
+    at.hostname === "0.0.0.0" || at.hostname === "::" ? "<this machine's address>" : at.hostname;
+  const bracket = (host: string) => host.includes(":") ? `[${host}]` : host;
+  const host = hostOf(address);
   return {
-    join: `chat join ${bracketed}:${address.port}`,
+    join: `chat join ${bracket(host)}:${address.port}`,
     nc: `nc ${host} ${address.port}`,
+    ...(web ? { web: `http://${bracket(hostOf(web))}:${web.port}/` } : {}),
   };
 }

@@ -1,0 +1,226 @@
+// Generated from protocol/ by `deno task bundle:web` (scripts/bundle_web.ts); do not edit.
+// protocol/events.ts
+var CONVERSATION_EVENT_TYPES = [
+  "message",
+  "action",
+  "scheduled",
+  "join",
+  "leave",
+  "kick",
+  "rename",
+  "owner",
+  "topic",
+  "presence"
+];
+var PRIVATE_EVENT_TYPES = [
+  "welcome",
+  "nick_refused",
+  "whisper",
+  "users",
+  "current_topic",
+  "notice",
+  "error",
+  "schedule_ok",
+  "schedules",
+  "unscheduled",
+  "schedule_dropped",
+  "gap",
+  "kicked",
+  "bye"
+];
+var CONVERSATION = new Set(CONVERSATION_EVENT_TYPES);
+var KNOWN = /* @__PURE__ */ new Set([
+  ...CONVERSATION_EVENT_TYPES,
+  ...PRIVATE_EVENT_TYPES
+]);
+function isConversationEvent(event) {
+  return CONVERSATION.has(event.type);
+}
+function isReplayed(event) {
+  return "history" in event && event.history === true;
+}
+function parseServerEvent(value) {
+  if (typeof value !== "object" || value === null) return null;
+  const { type, at } = value;
+  if (typeof type !== "string" || !KNOWN.has(type) || typeof at !== "number") return null;
+  if (CONVERSATION.has(type) && typeof value.seq !== "number") return null;
+  return value;
+}
+
+// protocol/text.ts
+var SYSTEM_MARK = "\u2023";
+function nicknameKey(nick) {
+  return nick.normalize("NFKC").toLowerCase().normalize("NFKC");
+}
+
+// protocol/time.ts
+function formatClock(at, timeZone) {
+  if (timeZone === void 0) {
+    const date = new Date(at);
+    return `${pad2(date.getHours())}:${pad2(date.getMinutes())}`;
+  }
+  const { hour, minute } = wallClock(at, timeZone);
+  return `${pad2(hour)}:${pad2(minute)}`;
+}
+var WEEKDAYS = [
+  "Sun",
+  "Mon",
+  "Tue",
+  "Wed",
+  "Thu",
+  "Fri",
+  "Sat"
+];
+var MONTHS = [
+  "Jan",
+  "Feb",
+  "Mar",
+  "Apr",
+  "May",
+  "Jun",
+  "Jul",
+  "Aug",
+  "Sep",
+  "Oct",
+  "Nov",
+  "Dec"
+];
+function formatDue(due, now) {
+  const clock = formatClock(due);
+  const dueDay = new Date(due);
+  const today = new Date(now);
+  dueDay.setHours(0, 0, 0, 0);
+  today.setHours(0, 0, 0, 0);
+  const days = Math.round((dueDay.getTime() - today.getTime()) / 864e5);
+  if (days <= 0) return clock;
+  if (days === 1) return `tomorrow at ${clock}`;
+  const date = new Date(due);
+  return `${WEEKDAYS[date.getDay()]} ${date.getDate()} ${MONTHS[date.getMonth()]} at ${clock}`;
+}
+function pad2(value) {
+  return value < 10 ? `0${value}` : `${value}`;
+}
+function localTimeZone() {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone;
+  } catch {
+    return void 0;
+  }
+}
+function wallClock(at, timeZone) {
+  const format = new Intl.DateTimeFormat("en-US", {
+    timeZone,
+    hourCycle: "h23",
+    year: "numeric",
+    month: "numeric",
+    day: "numeric",
+    hour: "numeric",
+    minute: "numeric",
+    second: "numeric"
+  });
+  const parts = {};
+  for (const part of format.formatToParts(at)) {
+    if (part.type !== "literal") parts[part.type] = Number(part.value);
+  }
+  return {
+    year: parts.year,
+    month: parts.month,
+    day: parts.day,
+    hour: parts.hour,
+    minute: parts.minute,
+    second: parts.second
+  };
+}
+
+// protocol/plain.ts
+function eventText(event) {
+  switch (event.type) {
+    case "message":
+      return `${event.from}: ${event.text}`;
+    case "action":
+      return `* ${event.from} ${event.text}`;
+    case "scheduled":
+      return `[Scheduled by ${event.from}] ${event.text}${event.late ? " (sent late)" : ""}`;
+    case "join":
+      return `${SYSTEM_MARK} ${event.nick} joined the chat.`;
+    case "leave":
+      return `${SYSTEM_MARK} ${event.nick} left the chat${event.reason ? ` (${event.reason})` : ""}.`;
+    case "kick":
+      return `${SYSTEM_MARK} ${event.nick} was kicked from the chat by ${event.by}.`;
+    case "rename":
+      return `${SYSTEM_MARK} User "${event.from}" has changed their nickname to "${event.to}".`;
+    case "owner":
+      return event.standIn ? `${SYSTEM_MARK} ${event.nick} stands in as the room owner while ${event.for} reconnects.` : `${SYSTEM_MARK} ${event.nick} is now the room owner.`;
+    case "topic":
+      return event.text === "" ? `${SYSTEM_MARK} ${event.by} cleared the topic.` : `${SYSTEM_MARK} ${event.by} set the topic: ${event.text}`;
+    case "presence":
+      return `${SYSTEM_MARK} ${describePresence(event)}`;
+    case "current_topic":
+      return `Topic: ${event.text} (set by ${event.by})`;
+    case "welcome":
+      return event.resumed ? `Welcome back, ${event.nick}! Your session was resumed.` : `Welcome, ${event.nick}!${event.owner ? " You are the room owner." : ""} Type /help for commands.`;
+    case "nick_refused":
+      return `${event.reason} Please choose another nickname:`;
+    case "whisper":
+      return event.direction === "in" ? `[Whisper from ${event.from}] ${event.text}` : `[Whisper to ${event.to}] ${event.text}`;
+    case "users":
+      return `Users in chat: ${(event.members ?? event.nicks.map((nick) => memberOf(nick, event.owner))).map(describeMember).join(", ")}`;
+    case "notice":
+    case "error":
+    case "kicked":
+      return event.text;
+    case "schedule_ok":
+      return `Scheduled #${event.id} for ${formatDue(event.due, event.at)}: ${event.text}`;
+    case "unscheduled":
+      return event.by === void 0 ? `Cancelled scheduled message #${event.id} for ${formatClock(event.due)}.` : `${event.by} cancelled your scheduled message #${event.id} for ${formatClock(event.due)}: ${event.text}`;
+    case "schedule_dropped":
+      return `Your scheduled message #${event.id} for ${formatClock(event.due)} was not sent: the server was down at that time. Text: ${event.text}`;
+    case "schedules":
+      return event.items.length === 0 ? "No pending scheduled messages." : `Pending scheduled messages:${event.items.map((item) => `
+#${item.id} ${atDue(item.due, event.at)} (${item.from}): ${item.text}`).join("")}`;
+    case "gap":
+      return `\u2026 ${event.count} earlier messages not shown.`;
+    case "bye":
+      return `Disconnected: ${event.reason}`;
+  }
+}
+function atDue(due, now) {
+  const when = formatDue(due, now);
+  return when.includes(" at ") ? when : `at ${when}`;
+}
+function memberOf(nick, owner) {
+  return nick === owner ? {
+    nick,
+    owner: true
+  } : {
+    nick
+  };
+}
+function describeMember(member) {
+  const notes = [];
+  if (member.owner) notes.push(member.standIn ? "standing in as owner" : "owner");
+  if (member.away !== void 0) notes.push(member.away ? `away: ${member.away}` : "away");
+  if (member.reconnecting) notes.push("reconnecting");
+  return notes.length === 0 ? member.nick : `${member.nick} (${notes.join(", ")})`;
+}
+var GREETING = "Welcome to chat! Enter your nickname:";
+var PLAIN_GREETING = `${GREETING}\r
+`;
+function describePresence(counts) {
+  const members = (n) => `${n} ${n === 1 ? "member" : "members"}`;
+  const span = `in the last ${counts.seconds} s`;
+  if (counts.left === 0) return `${members(counts.joined)} joined ${span}.`;
+  if (counts.joined === 0) return `${members(counts.left)} left ${span}.`;
+  if (counts.joined === counts.left) return `${members(counts.joined)} joined and left ${span}.`;
+  return `${members(counts.joined)} joined and ${counts.left} left ${span}.`;
+}
+export {
+  GREETING,
+  eventText,
+  formatClock,
+  isConversationEvent,
+  isReplayed,
+  localTimeZone,
+  nicknameKey,
+  parseServerEvent
+};
