@@ -89,7 +89,7 @@ const NUL = 0x00;
  * input is agreed, netkit telnet produces them from UTF-8 bytes whose low
  * seven bits match a control key, so in the middle of text they mean damage.
  */
-const KEY_COMMANDS = new Set<number>([
+const KEY_COMMANDS: ReadonlySet<number> = new Set<number>([
   TelnetCommand.IP,
   TelnetCommand.AO,
   TelnetCommand.BRK,
