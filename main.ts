@@ -32,6 +32,9 @@ export function parseAddress(value: string): { host: string; port: number } {
   return { host: match[1] ?? match[2], port };
 }
 
+/** Where plain TCP listens beside TLS unless --plain-port or --tls-only says otherwise. */
+export const DEFAULT_PLAIN_PORT = 9998;
+
 function buildProgram() {
   const program = new Command("chat")
     .description("A group chat room for the terminal: run a room, or join one.")
@@ -117,6 +120,17 @@ Examples:
       new Option("--log-format <format>", "log line format")
         .choices(LOG_FORMATS).default("text" as const),
     )
+    .option(
+      "--tls-cert <file>",
+      "serve TLS on --port with this PEM certificate chain; SIGHUP reloads it",
+    )
+    .option("--tls-key <file>", "the PEM private key of --tls-cert")
+    .option(
+      "--plain-port <port>",
+      `with TLS, plain TCP for nc and telnet on this port (default ${DEFAULT_PLAIN_PORT})`,
+      integer(0, 65535),
+    )
+    .option("--tls-only", "with TLS, no plain port", false)
     .addHelpText(
       "after",
       `
@@ -124,9 +138,13 @@ Examples:
   chat serve                                  listen on 0.0.0.0:9999
   chat serve --host 127.0.0.1 --port 7000     a local room on port 7000
   chat serve --memory --history 0             a throwaway room
-  chat serve --log-format json                logs for journald or a log shipper`,
+  chat serve --log-format json                logs for journald or a log shipper
+  chat serve --tls-cert fullchain.pem --tls-key privkey.pem
+                                              TLS on 9999, plain on ${DEFAULT_PLAIN_PORT}`,
     )
-    .action(async (flags) => {
+    .action(async (flags, command) => {
+      const problem = tlsFlagProblem(flags);
+      if (problem) command.error(`error: ${problem}`, { exitCode: 2, code: "chat.usage" });
       const { serve } = await import("./server/serve.ts");
       exitCode = await serve({
         host: flags.host,
@@ -136,6 +154,11 @@ Examples:
         memory: flags.memory,
         logLevel: flags.logLevel,
         logFormat: flags.logFormat,
+        tls: flags.tlsCert === undefined || flags.tlsKey === undefined ? undefined : {
+          certFile: flags.tlsCert,
+          keyFile: flags.tlsKey,
+          plainPort: flags.tlsOnly ? null : flags.plainPort ?? DEFAULT_PLAIN_PORT,
+        },
         limits: {
           maxLineBytes: flags.maxLineBytes,
           rate: flags.rate,
@@ -172,6 +195,32 @@ Examples:
     });
 
   return program;
+}
+
+/** What is wrong with the TLS flags of `chat serve`, or null. */
+function tlsFlagProblem(flags: {
+  port: number;
+  tlsCert?: string;
+  tlsKey?: string;
+  plainPort?: number;
+  tlsOnly: boolean;
+}): string | null {
+  const tls = flags.tlsCert !== undefined || flags.tlsKey !== undefined;
+  if (tls && (flags.tlsCert === undefined || flags.tlsKey === undefined)) {
+    return "--tls-cert and --tls-key go together; give both.";
+  }
+  if (!tls && flags.tlsOnly) return "--tls-only needs --tls-cert and --tls-key.";
+  if (!tls && flags.plainPort !== undefined) {
+    return "--plain-port needs --tls-cert and --tls-key; without TLS the room is plain on --port.";
+  }
+  if (flags.tlsOnly && flags.plainPort !== undefined) {
+    return "--tls-only turns the plain port off; drop --plain-port or --tls-only.";
+  }
+  const plainPort = flags.plainPort ?? DEFAULT_PLAIN_PORT;
+  if (tls && !flags.tlsOnly && plainPort !== 0 && plainPort === flags.port) {
+    return `--plain-port and --port are both ${plainPort}; TLS and plain need a port each.`;
+  }
+  return null;
 }
 
 let exitCode = 0;
