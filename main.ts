@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import denoConfig from "./deno.json" with { type: "json" };
+import { parseFingerprint } from "./protocol/fingerprint.ts";
 import { DEFAULT_LIMITS, DEFAULT_PORT } from "./protocol/limits.ts";
 import { LOG_FORMATS, LOG_LEVELS } from "./server/log.ts";
 
@@ -34,6 +35,26 @@ export function parseAddress(value: string): { host: string; port: number } {
 
 /** Where plain TCP listens beside TLS unless --plain-port or --tls-only says otherwise. */
 export const DEFAULT_PLAIN_PORT = 9998;
+
+/** A room's address, `tls://` first for TLS: "host[:port]" or "tls://host[:port]". */
+export function parseRoomAddress(value: string): { host: string; port: number; tls: boolean } {
+  const tls = /^tls:\/\//i.exec(value.trim());
+  try {
+    return { ...parseAddress(tls ? value.trim().slice(tls[0].length) : value), tls: tls !== null };
+  } catch {
+    throw new InvalidArgumentError(`"${value}" is not HOST[:PORT] or tls://HOST[:PORT].`);
+  }
+}
+
+function fingerprint(value: string): string {
+  const parsed = parseFingerprint(value);
+  if (parsed === null) {
+    throw new InvalidArgumentError(
+      "Not a key fingerprint: SHA256: and 43 characters (chat serve logs the room's).",
+    );
+  }
+  return parsed;
+}
 
 function buildProgram() {
   const program = new Command("chat")
@@ -173,7 +194,11 @@ Examples:
 
   program.command("join")
     .description("Join a chat room.")
-    .argument("<host[:port]>", "the room's address; the port defaults to 9999", parseAddress)
+    .argument(
+      "<address>",
+      "the room: host[:port], or tls://host[:port] for TLS; the port defaults to 9999",
+      parseRoomAddress,
+    )
     .option("--nick <name>", "your nickname (otherwise you are asked)")
     .option(
       "--retry <seconds>",
@@ -181,17 +206,49 @@ Examples:
       integer(0, 86400),
       60,
     )
+    .option("--tls", "use TLS, as a tls:// address does", false)
+    .option("--ca <file>", "with TLS, also trust certificates signed by the CA in this PEM file")
+    .option(
+      "--fingerprint <SHA256:...>",
+      "with TLS, trust exactly the room whose key has this fingerprint (for self-signed rooms)",
+      fingerprint,
+    )
+    .option(
+      "--accept-new-cert",
+      "with TLS, accept and record a key that differs from the one recorded for this room",
+      false,
+    )
     .addHelpText(
       "after",
       `
 Examples:
   chat join 34.120.1.2               join on port 9999
   chat join chat.example.org:7000    another port
-  chat join 127.0.0.1 --nick ana     skip the nickname prompt`,
+  chat join 127.0.0.1 --nick ana     skip the nickname prompt
+  chat join tls://chat.example.org   TLS, checked against the system's authorities
+  chat join tls://10.0.0.5 --fingerprint SHA256:...
+                                     a self-signed room, by the fingerprint its operator gave`,
     )
-    .action(async (address: { host: string; port: number }, flags) => {
+    .action(async (address: { host: string; port: number; tls: boolean }, flags, command) => {
+      const tls = address.tls || flags.tls;
+      if (
+        !tls && (flags.ca !== undefined || flags.fingerprint !== undefined || flags.acceptNewCert)
+      ) {
+        command.error(
+          "error: --ca, --fingerprint and --accept-new-cert need a tls:// address (or --tls).",
+          { exitCode: 2, code: "chat.usage" },
+        );
+      }
       const { join } = await import("./client/join.ts");
-      exitCode = await join({ ...address, nick: flags.nick, retry: flags.retry });
+      exitCode = await join({
+        host: address.host,
+        port: address.port,
+        nick: flags.nick,
+        retry: flags.retry,
+        tls: tls
+          ? { caFile: flags.ca, fingerprint: flags.fingerprint, acceptNewCert: flags.acceptNewCert }
+          : undefined,
+      });
     });
 
   return program;

@@ -1,10 +1,11 @@
 /**
  * The key fingerprint a room is known by (protocol/fingerprint.ts) is the
- * one openssl computes from the same certificate, and a fingerprint a user
- * types is read as documented.
+ * one openssl computes from the same certificate, and the addresses and
+ * fingerprints a user types are read as documented.
  */
+import { parseRoomAddress } from "../main.ts";
 import { keyFingerprint, parseFingerprint } from "../protocol/fingerprint.ts";
-import { assertEquals } from "./support/assert.ts";
+import { assertEquals, assertThrows } from "./support/assert.ts";
 import { CertificateMaker, OPENSSL_MISSING, opensslAvailable } from "./support/certificates.ts";
 import { tempDir } from "./support/temp_dir.ts";
 
@@ -43,4 +44,15 @@ Deno.test("parseFingerprint() takes SHA256: and 43 base64 characters, padded or 
   for (const wrong of [bare.slice(7), `SHA1:${bare.slice(7)}`, bare.slice(0, -1), `${bare}x`]) {
     assertEquals(parseFingerprint(wrong), null, wrong);
   }
+});
+
+Deno.test("parseRoomAddress() reads tls:// in any case, a port, and IPv6 in brackets", () => {
+  assertEquals(parseRoomAddress("tls://chat.example.org"), {
+    host: "chat.example.org",
+    port: 9999,
+    tls: true,
+  });
+  assertEquals(parseRoomAddress("TLS://[::1]:7000"), { host: "::1", port: 7000, tls: true });
+  assertEquals(parseRoomAddress("10.0.0.5:7000"), { host: "10.0.0.5", port: 7000, tls: false });
+  assertThrows(() => parseRoomAddress("tls://"), /is not HOST\[:PORT\] or tls:\/\/HOST\[:PORT\]/);
 });
