@@ -13,6 +13,7 @@ import {
   fileFingerprint,
   OPENSSL_MISSING,
   opensslAvailable,
+  signedPair,
 } from "./support/certificates.ts";
 import { assertUsageErrors, runChat } from "./support/chat_command.ts";
 import { homeEnv } from "./support/deno_env.ts";
@@ -39,14 +40,7 @@ Deno.test({
   ignore,
   fn: async () => {
     await using dir = await tempDir("chat_tls_");
-    const certs = new CertificateMaker(dir.path);
-    const ca = await certs.ca();
-    const first = await certs.leaf("first", ca);
-    const second = await certs.leaf("second", ca);
-    const [firstKey, secondKey] = [
-      await fileFingerprint(first.cert),
-      await fileFingerprint(second.cert),
-    ];
+    const { ca, first, second, firstKey, secondKey } = await signedPair(dir.path);
     const env = await homeEnv(dir.path);
     const knownRooms = `${dir.path}/.config/chat/known_rooms`;
     let port: number;
@@ -173,10 +167,7 @@ Deno.test({
   ignore,
   fn: async () => {
     await using dir = await tempDir("chat_tls_");
-    const certs = new CertificateMaker(dir.path);
-    const ca = await certs.ca();
-    const first = await certs.leaf("first", ca);
-    const second = await certs.leaf("second", ca);
+    const { ca, first, second } = await signedPair(dir.path);
     const tls = await TlsListener.open("127.0.0.1", 0, {
       certFile: first.cert,
       keyFile: first.key,

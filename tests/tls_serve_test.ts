@@ -6,11 +6,10 @@
  */
 import { assert, assertEquals, assertMatch } from "./support/assert.ts";
 import {
-  CertificateMaker,
-  fileFingerprint,
   OPENSSL_MISSING,
   opensslAvailable,
   presentedFingerprint,
+  signedPair,
 } from "./support/certificates.ts";
 import { assertUsageErrors, runChat } from "./support/chat_command.ts";
 import { ServeProcess } from "./support/serve_process.ts";
@@ -30,14 +29,7 @@ Deno.test({
   ignore,
   fn: async () => {
     await using dir = await tempDir("chat_tls_");
-    const certs = new CertificateMaker(dir.path);
-    const ca = await certs.ca();
-    const first = await certs.leaf("first", ca);
-    const second = await certs.leaf("second", ca);
-    const [firstKey, secondKey] = [
-      await fileFingerprint(first.cert),
-      await fileFingerprint(second.cert),
-    ];
+    const { ca, first, second, firstKey, secondKey } = await signedPair(dir.path);
     const caCerts = [await Deno.readTextFile(ca.cert)];
     const room = { cert: `${dir.path}/room.pem`, key: `${dir.path}/room.key` };
     await Deno.copyFile(first.cert, room.cert);
@@ -107,10 +99,7 @@ Deno.test({
   ignore,
   fn: async () => {
     await using dir = await tempDir("chat_tls_");
-    const certs = new CertificateMaker(dir.path);
-    const ca = await certs.ca();
-    const first = await certs.leaf("first", ca);
-    const second = await certs.leaf("second", ca);
+    const { first, second } = await signedPair(dir.path);
     const serve = (cert: string, key: string) =>
       runChat([
         "serve",

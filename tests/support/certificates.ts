@@ -58,47 +58,16 @@ export class CertificateMaker {
 
   /** A CA certificate (`name.pem`) and its key. */
   async ca(name = "ca"): Promise<CertFiles> {
-    const files = this.#files(name);
-    await openssl([
-      "req",
-      "-x509",
-      ...NEW_EC_KEY,
-      "-keyout",
-      files.key,
-      "-out",
-      files.cert,
-      "-days",
-      "30",
-      "-subj",
-      `/CN=chat test ${name}`,
-      "-addext",
+    return await this.#selfSigned(name, `/CN=chat test ${name}`, [
       "basicConstraints=critical,CA:TRUE",
-      "-addext",
       "keyUsage=critical,keyCertSign",
-    ], this.dir);
-    return files;
+    ]);
   }
 
   /** A server certificate with a new key, signed by `ca`, or self-signed without one. */
   async leaf(name: string, ca?: CertFiles): Promise<CertFiles> {
+    if (!ca) return await this.#selfSigned(name, "/CN=localhost", LEAF_EXTENSIONS);
     const files = this.#files(name);
-    if (!ca) {
-      await openssl([
-        "req",
-        "-x509",
-        ...NEW_EC_KEY,
-        "-keyout",
-        files.key,
-        "-out",
-        files.cert,
-        "-days",
-        "30",
-        "-subj",
-        "/CN=localhost",
-        ...LEAF_EXTENSIONS.flatMap((extension) => ["-addext", extension]),
-      ], this.dir);
-      return files;
-    }
     const request = `${this.dir}/${name}.csr`;
     const extensions = `${this.dir}/${name}.ext`;
     await Deno.writeTextFile(extensions, LEAF_EXTENSIONS.join("\n") + "\n");
@@ -126,9 +95,52 @@ export class CertificateMaker {
     return files;
   }
 
+  async #selfSigned(name: string, subject: string, extensions: string[]): Promise<CertFiles> {
+    const files = this.#files(name);
+    await openssl([
+      "req",
+      "-x509",
+      ...NEW_EC_KEY,
+      "-keyout",
+      files.key,
+      "-out",
+      files.cert,
+      "-days",
+      "30",
+      "-subj",
+      subject,
+      ...extensions.flatMap((extension) => ["-addext", extension]),
+    ], this.dir);
+    return files;
+  }
+
   #files(name: string): CertFiles {
     return { cert: `${this.dir}/${name}.pem`, key: `${this.dir}/${name}.key` };
   }
+}
+
+/** A CA and two server certificates with keys of their own that it signs. */
+export interface SignedPair {
+  ca: CertFiles;
+  first: CertFiles;
+  second: CertFiles;
+  firstKey: string;
+  secondKey: string;
+}
+
+/** Makes a `SignedPair` in `dir`, with each leaf's key fingerprint. */
+export async function signedPair(dir: string): Promise<SignedPair> {
+  const certs = new CertificateMaker(dir);
+  const ca = await certs.ca();
+  const first = await certs.leaf("first", ca);
+  const second = await certs.leaf("second", ca);
+  return {
+    ca,
+    first,
+    second,
+    firstKey: await fileFingerprint(first.cert),
+    secondKey: await fileFingerprint(second.cert),
+  };
 }
 
 const NEW_EC_KEY = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];

@@ -12,6 +12,9 @@ export interface ChatRun {
   stderr: string[];
 }
 
+/** Longer than any start-up; a `chat serve` that should have refused to start is killed then. */
+const RUN_TIMEOUT_MS = 15_000;
+
 /** `deno run -A main.ts ...args` from the repository root, with colors off. */
 export async function runChat(args: string[]): Promise<ChatRun> {
   const { code, stderr } = await new Deno.Command(Deno.execPath(), {
@@ -21,6 +24,7 @@ export async function runChat(args: string[]): Promise<ChatRun> {
     stdin: "null",
     stdout: "null",
     stderr: "piped",
+    signal: AbortSignal.timeout(RUN_TIMEOUT_MS),
   }).output();
   return { code, stderr: new TextDecoder().decode(stderr).trimEnd().split("\n") };
 }
