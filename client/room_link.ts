@@ -99,8 +99,17 @@ export class RoomLink {
   }
 }
 
+/**
+ * A TLS alert record (content type 21, version 3.x): what a TLS port answers
+ * to the plain handshake, when the user left out tls://.
+ */
+const TLS_ALERT = "\x15\x03";
+
 /** A JSON event, a plain text line, or null for JSON this client cannot use. */
 function parseIncoming(line: string): Incoming | null {
+  if (line.startsWith(TLS_ALERT)) {
+    return { kind: "text", text: "This port speaks TLS: join with a tls:// address." };
+  }
   if (!line.startsWith("{")) return { kind: "text", text: line };
   let value: unknown;
   try {

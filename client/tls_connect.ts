@@ -79,9 +79,13 @@ function handshake(host: string, port: number, ca: string | undefined): Promise<
     const socket = connect({ host, port, ca, rejectUnauthorized: false });
     const failed = (error: Error & { code?: string }) => {
       socket.destroy();
-      reject(
-        error.code === "ECONNREFUSED" ? new Deno.errors.ConnectionRefused(error.message) : error,
-      );
+      if (error.code === "ECONNREFUSED") {
+        reject(new Deno.errors.ConnectionRefused(error.message));
+      } else if (error.code === "ERR_SSL_WRONG_VERSION_NUMBER") {
+        reject(new Error("this port does not speak TLS (is it the room's plain port?)"));
+      } else {
+        reject(error);
+      }
     };
     socket.once("error", failed);
     socket.once("secureConnect", () => {

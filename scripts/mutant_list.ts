@@ -458,4 +458,11 @@ export const MUTANTS: readonly Mutant[] = [
     breaks:
       "A room refused for its key is retried silently for --retry seconds, the warning unseen.",
   },
+  {
+    id: "tls-alert-shown-as-bytes",
+    file: "client/room_link.ts",
+    find: "  if (line.startsWith(TLS_ALERT)) {",
+    replace: '  if (line.startsWith(TLS_ALERT) && line === "") {',
+    breaks: 'chat join without tls:// on a TLS port prints a stray "2", not how to join.',
+  },
 ];

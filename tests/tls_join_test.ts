@@ -62,6 +62,15 @@ Deno.test({
         `First visit: the room's key fingerprint ${firstKey} is now recorded in ${knownRooms}, line 1.`,
       );
       await ana.waitFor("Welcome, ana!");
+      {
+        await using wrongPort = new JoinProcess([`tls://127.0.0.1:${plainPort}`], env, NARROW);
+        assertEquals(await wrongPort.exitCode(), 1);
+        assertEquals(
+          (await wrongPort.stderr()).trim(),
+          `Could not connect to 127.0.0.1:${plainPort}: this port does not speak TLS ` +
+            `(is it the room's plain port?)`,
+        );
+      }
       await using bob = await joinPlain(plainPort, "bob");
       await ana.waitFor("* bob joined the chat.");
       await ana.type("hello over TLS");
@@ -112,7 +121,7 @@ Deno.test({
 
 Deno.test({
   name: "a self-signed room is refused with its fingerprint, joined with --fingerprint, " +
-    "then on its record alone; a wrong --fingerprint is refused",
+    "then on its record alone; a wrong --fingerprint is refused; a plain join is told to use TLS",
   ignore,
   fn: async () => {
     await using dir = await tempDir("chat_tls_");
@@ -158,6 +167,13 @@ Deno.test({
     await known.type("/quit");
     assertEquals(await known.exitCode(), 0, await known.stderr());
     assert(!known.output.some((line) => line.includes("recorded")), known.output.join("\n"));
+    // Without tls:// the room's TLS alert is explained, not shown as stray bytes.
+    await using plain = new JoinProcess(
+      [`127.0.0.1:${server.address.port}`, "--nick", "ana", "--retry", "0"],
+      env,
+    );
+    await plain.waitFor("This port speaks TLS: join with a tls:// address.");
+    assertEquals(await plain.exitCode(), 1);
   },
 });
 
