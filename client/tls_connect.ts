@@ -37,8 +37,6 @@ export interface TlsJoinOptions {
   fingerprint?: string;
   /** Accept and record a fingerprint that differs from the recorded one. */
   acceptNewCert?: boolean;
-  /** The known rooms file; `defaultKnownRoomsPath()` when absent. */
-  knownRoomsPath?: string;
 }
 
 /** Why the client will not talk to this room; the message is for the user. */
@@ -111,7 +109,7 @@ async function checkTrust(
         `--fingerprint. Someone may be intercepting the connection; do not join.`,
     );
   }
-  const rooms = new KnownRooms(options.knownRoomsPath ?? defaultKnownRoomsPath());
+  const rooms = new KnownRooms(defaultKnownRoomsPath());
   const known = await rooms.lookup(room);
   if (known?.fingerprint === seen) return null;
   if (known && !options.acceptNewCert) {

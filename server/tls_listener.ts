@@ -168,6 +168,7 @@ export class TlsListener implements ChatListener {
       this.#listener.close();
       // Deno lets go of the port only once the accept waiting on it has failed.
       await this.#lastAccept;
+      if (this.#closed) return;
       try {
         this.#listener = listen(hostname, port, material);
       } catch (error) {
