@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import denoConfig from "./deno.json" with { type: "json" };
+import { parseFingerprint } from "./protocol/fingerprint.ts";
 import { DEFAULT_LIMITS, DEFAULT_PORT } from "./protocol/limits.ts";
 import { LOG_FORMATS, LOG_LEVELS } from "./server/log.ts";
 
@@ -45,6 +46,32 @@ export function parseWebAddress(value: string): { host?: string; port: number } 
   if (port > 65535) throw new InvalidArgumentError(`Port ${port} is out of range.`);
   const host = match[1] ?? match[2];
   return host === undefined ? { port } : { host, port };
+}
+
+/** Where plain TCP listens beside TLS unless --plain-port or --tls-only says otherwise. */
+export const DEFAULT_PLAIN_PORT = 9998;
+
+/** A room's address, `tls://` first for TLS: "host[:port]" or "tls://host[:port]". */
+export function parseRoomAddress(value: string): { host: string; port: number; tls: boolean } {
+  const tls = /^tls:\/\//i.exec(value.trim());
+  const rest = tls ? value.trim().slice(tls[0].length) : value;
+  try {
+    return { ...parseAddress(rest), tls: tls !== null };
+  } catch (error) {
+    // An unbracketed IPv6 address gets parseAddress's hint; anything else, both forms.
+    if (/IPv6/.test(String(error)) && !rest.includes("://")) throw error;
+    throw new InvalidArgumentError(`"${value}" is not HOST[:PORT] or tls://HOST[:PORT].`);
+  }
+}
+
+function fingerprint(value: string): string {
+  const parsed = parseFingerprint(value);
+  if (parsed === null) {
+    throw new InvalidArgumentError(
+      "Not a key fingerprint: SHA256: and 43 characters (chat serve logs the room's).",
+    );
+  }
+  return parsed;
 }
 
 function buildProgram() {
@@ -165,6 +192,17 @@ Examples:
       new Option("--log-format <format>", "log line format")
         .choices(LOG_FORMATS).default("text" as const),
     )
+    .option(
+      "--tls-cert <file>",
+      "serve TLS on --port with this PEM certificate chain; SIGHUP reloads it",
+    )
+    .option("--tls-key <file>", "the PEM private key of --tls-cert")
+    .option(
+      "--plain-port <port>",
+      `with TLS, plain TCP for nc and telnet on this port (default ${DEFAULT_PLAIN_PORT})`,
+      integer(0, 65535),
+    )
+    .option("--tls-only", "with TLS, no plain port", false)
     .addHelpText(
       "after",
       `
@@ -173,9 +211,13 @@ Examples:
   chat serve --host 127.0.0.1 --port 7000     a local room on port 7000
   chat serve --memory --history 0             a throwaway room
   chat serve --web 8080                       browsers join at http://HOST:8080/
-  chat serve --log-format json                logs for journald or a log shipper`,
+  chat serve --log-format json                logs for journald or a log shipper
+  chat serve --tls-cert fullchain.pem --tls-key privkey.pem
+                                              TLS on 9999, plain on ${DEFAULT_PLAIN_PORT}`,
     )
-    .action(async (flags) => {
+    .action(async (flags, command) => {
+      const problem = tlsFlagProblem(flags);
+      if (problem) command.error(`error: ${problem}`, { exitCode: 2, code: "chat.usage" });
       const { serve } = await import("./server/serve.ts");
       exitCode = await serve({
         host: flags.host,
@@ -186,6 +228,11 @@ Examples:
         logLevel: flags.logLevel,
         logFormat: flags.logFormat,
         web: flags.web && { host: flags.web.host ?? flags.host, port: flags.web.port },
+        tls: flags.tlsCert === undefined || flags.tlsKey === undefined ? undefined : {
+          certFile: flags.tlsCert,
+          keyFile: flags.tlsKey,
+          plainPort: flags.tlsOnly ? null : flags.plainPort ?? DEFAULT_PLAIN_PORT,
+        },
         limits: {
           maxLineBytes: flags.maxLineBytes,
           maxPasteBytes: flags.maxPasteBytes,
@@ -204,7 +251,11 @@ Examples:
 
   program.command("join")
     .description("Join a chat room.")
-    .argument("<host[:port]>", "the room's address; the port defaults to 9999", parseAddress)
+    .argument(
+      "<address>",
+      "the room: host[:port], or tls://host[:port] for TLS; the port defaults to 9999",
+      parseRoomAddress,
+    )
     .option("--nick <name>", "your nickname (otherwise you are asked)")
     .option(
       "--retry <seconds>",
@@ -213,20 +264,79 @@ Examples:
       60,
     )
     .option("--no-bell", "do not ring the terminal bell when a message mentions you")
+    .option("--tls", "use TLS, as a tls:// address does", false)
+    .option("--ca <file>", "with TLS, also trust certificates signed by the CA in this PEM file")
+    .option(
+      "--fingerprint <SHA256:...>",
+      "with TLS, trust exactly the room whose key has this fingerprint (for self-signed rooms)",
+      fingerprint,
+    )
+    .option(
+      "--accept-new-cert",
+      "with TLS, accept and record a key that differs from the one recorded for this room",
+      false,
+    )
     .addHelpText(
       "after",
       `
 Examples:
   chat join 34.120.1.2               join on port 9999
   chat join chat.example.org:7000    another port
-  chat join 127.0.0.1 --nick ana     skip the nickname prompt`,
+  chat join 127.0.0.1 --nick ana     skip the nickname prompt
+  chat join tls://chat.example.org   TLS, checked against the system's authorities
+  chat join tls://10.0.0.5 --fingerprint SHA256:...
+                                     a self-signed room, by the fingerprint its operator gave`,
     )
-    .action(async (address: { host: string; port: number }, flags) => {
+    .action(async (address: { host: string; port: number; tls: boolean }, flags, command) => {
+      const tls = address.tls || flags.tls;
+      if (
+        !tls && (flags.ca !== undefined || flags.fingerprint !== undefined || flags.acceptNewCert)
+      ) {
+        command.error(
+          "error: --ca, --fingerprint and --accept-new-cert need a tls:// address (or --tls).",
+          { exitCode: 2, code: "chat.usage" },
+        );
+      }
       const { join } = await import("./client/join.ts");
-      exitCode = await join({ ...address, nick: flags.nick, retry: flags.retry, bell: flags.bell });
+      exitCode = await join({
+        host: address.host,
+        port: address.port,
+        nick: flags.nick,
+        retry: flags.retry,
+        bell: flags.bell,
+        tls: tls
+          ? { caFile: flags.ca, fingerprint: flags.fingerprint, acceptNewCert: flags.acceptNewCert }
+          : undefined,
+      });
     });
 
   return program;
+}
+
+/** What is wrong with the TLS flags of `chat serve`, or null. */
+function tlsFlagProblem(flags: {
+  port: number;
+  tlsCert?: string;
+  tlsKey?: string;
+  plainPort?: number;
+  tlsOnly: boolean;
+}): string | null {
+  const tls = flags.tlsCert !== undefined || flags.tlsKey !== undefined;
+  if (tls && (flags.tlsCert === undefined || flags.tlsKey === undefined)) {
+    return "--tls-cert and --tls-key go together; give both.";
+  }
+  if (!tls && flags.tlsOnly) return "--tls-only needs --tls-cert and --tls-key.";
+  if (!tls && flags.plainPort !== undefined) {
+    return "--plain-port needs --tls-cert and --tls-key; without TLS the room is plain on --port.";
+  }
+  if (flags.tlsOnly && flags.plainPort !== undefined) {
+    return "--tls-only turns the plain port off; drop --plain-port or --tls-only.";
+  }
+  const plainPort = flags.plainPort ?? DEFAULT_PLAIN_PORT;
+  if (tls && !flags.tlsOnly && plainPort !== 0 && plainPort === flags.port) {
+    return `--plain-port and --port are both ${plainPort}; TLS and plain need a port each.`;
+  }
+  return null;
 }
 
 let exitCode = 0;

@@ -20,6 +20,7 @@ import { colorEnabled, isMention, renderEvent } from "./render.ts";
 import { type Incoming, RoomLink } from "./room_link.ts";
 import { Screen } from "./screen.ts";
 import { Terminal } from "./terminal.ts";
+import { RoomTrustError, type TlsJoinOptions } from "./tls_connect.ts";
 
 export interface JoinOptions {
   host: string;
@@ -29,6 +30,8 @@ export interface JoinOptions {
   retry?: number;
   /** Ring the terminal bell when a message mentions you (default true). */
   bell?: boolean;
+  /** Join over TLS, trusting the room as these say (client/tls_connect.ts). */
+  tls?: TlsJoinOptions;
 }
 
 /** Delays between reconnection attempts, in ms; the last one repeats. */
@@ -89,7 +92,7 @@ class JoinSession {
   async run(): Promise<number> {
     const { host, port } = this.#options;
     try {
-      this.#link = await RoomLink.open(host, port);
+      this.#link = await this.#open();
     } catch (error) {
       this.#terminal.writeError(`Could not connect to ${host}:${port}: ${describe(error)}`);
       return 1;
@@ -163,15 +166,32 @@ class JoinSession {
       this.#wakeReconnect = null;
       if (this.#ending !== null) break;
       try {
-        this.#link = await RoomLink.open(this.#options.host, this.#options.port);
+        this.#link = await this.#open();
         return "connected";
-      } catch {
+      } catch (error) {
+        // A room that cannot be trusted will not become trustworthy by retrying.
+        if (error instanceof RoomTrustError) {
+          this.#print(error.message);
+          return "gave up";
+        }
         // Still unreachable; back off and try again.
       }
     }
     if (this.#ending === "quit") return "quit";
     if (state.retryMs > 0) this.#print("Could not reconnect; giving up.");
     return "gave up";
+  }
+
+  /** A new link; says what it learned about the room's certificate. */
+  async #open(): Promise<RoomLink> {
+    const { host, port, tls } = this.#options;
+    const link = await RoomLink.open(host, port, tls);
+    // --accept-new-cert answers for the certificate seen now, not for a later change.
+    if (tls?.acceptNewCert) {
+      this.#options = { ...this.#options, tls: { ...tls, acceptNewCert: false } };
+    }
+    if (link.notice) this.#print(link.notice);
+    return link;
   }
 
   #startRegistration(): void {

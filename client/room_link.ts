@@ -1,7 +1,8 @@
 /**
- * The client's connection to a room: opens the socket, negotiates the JSON
- * framing, and turns the byte stream into events. One link is one TCP
- * connection; reconnecting makes a new link.
+ * The client's connection to a room: opens the socket (TCP, or TLS that
+ * tls_connect.ts has decided to trust), negotiates the JSON framing, and
+ * turns the byte stream into events. One link is one connection;
+ * reconnecting makes a new link.
  */
 import {
   type ClientMessage,
@@ -9,7 +10,8 @@ import {
   parseServerEvent,
   type ServerEvent,
 } from "../protocol/events.ts";
-import { readLines } from "../protocol/line_reader.ts";
+import { type ByteReader, readLines } from "../protocol/line_reader.ts";
+import { connectTls, type TlsJoinOptions } from "./tls_connect.ts";
 
 /** What a link produces: a structured event, or a plain line (e.g. "server is full"). */
 export type Incoming = { kind: "event"; event: ServerEvent } | { kind: "text"; text: string };
@@ -17,21 +19,38 @@ export type Incoming = { kind: "event"; event: ServerEvent } | { kind: "text"; t
 /** Long enough for a `/user` list of a full room. */
 const MAX_EVENT_BYTES = 16 * 1024 * 1024;
 
+/** What a link needs of its connection: a `Deno.TcpConn`, or a TLS socket made to look like one. */
+type RoomConn = ByteReader & Pick<Deno.Conn, "write" | "close">;
+
 export class RoomLink {
-  #conn: Deno.TcpConn;
+  /** What the user should be told about the room's certificate (a first visit), if anything. */
+  readonly notice: string | null;
+  #conn: RoomConn;
   #closed = false;
   #writes: Promise<unknown> = Promise.resolve();
   #encoder = new TextEncoder();
 
-  private constructor(conn: Deno.TcpConn) {
+  private constructor(conn: RoomConn, notice: string | null) {
     this.#conn = conn;
+    this.notice = notice;
   }
 
-  /** Connects and sends the handshake; throws if the room cannot be reached. */
-  static async open(host: string, port: number): Promise<RoomLink> {
+  /**
+   * Connects (over TLS when `tls` is given) and sends the handshake; throws
+   * if the room cannot be reached, or `RoomTrustError` if it is not trusted.
+   */
+  static async open(host: string, port: number, tls?: TlsJoinOptions): Promise<RoomLink> {
+    if (tls) {
+      const { conn, notice } = await connectTls(host, port, tls);
+      return RoomLink.#start(conn, notice);
+    }
     const conn = await Deno.connect({ hostname: host, port, transport: "tcp" });
     conn.setNoDelay(true);
-    const link = new RoomLink(conn);
+    return RoomLink.#start(conn, null);
+  }
+
+  static #start(conn: RoomConn, notice: string | null): RoomLink {
+    const link = new RoomLink(conn, notice);
     link.#writeLine(JSON_HANDSHAKE);
     return link;
   }
@@ -80,8 +99,17 @@ export class RoomLink {
   }
 }
 
+/**
+ * A TLS alert record (content type 21, version 3.x): what a TLS port answers
+ * to the plain handshake, when the user left out tls://.
+ */
+const TLS_ALERT = "\x15\x03";
+
 /** A JSON event, a plain text line, or null for JSON this client cannot use. */
 function parseIncoming(line: string): Incoming | null {
+  if (line.startsWith(TLS_ALERT)) {
+    return { kind: "text", text: "This port speaks TLS: join with a tls:// address." };
+  }
   if (!line.startsWith("{")) return { kind: "text", text: line };
   let value: unknown;
   try {

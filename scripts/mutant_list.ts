@@ -707,4 +707,121 @@ export const MUTANTS: readonly Mutant[] = [
     breaks: "A page whose nickname was taken while it was away shows the refusal nowhere and " +
       "cannot rejoin.",
   },
+  {
+    id: "modes-data-file-umask",
+    file: "server/open_store.ts",
+    find: "  createPrivateFile(path);\n",
+    replace: "",
+    breaks: "A new data file and its -wal are created 0644 (world-readable under umask 022).",
+  },
+  {
+    id: "modes-known-rooms-dir-open",
+    file: "client/known_rooms.ts",
+    find: "await Deno.mkdir(dir, { recursive: true, mode: 0o700 });",
+    replace: "await Deno.mkdir(dir, { recursive: true });",
+    breaks: "The directory chat join creates for known_rooms is readable by everyone.",
+  },
+  {
+    id: "tls-fingerprint-of-other-bytes",
+    file: "protocol/fingerprint.ts",
+    find: 'createHash("sha256").update(spki)',
+    replace: 'createHash("sha256").update(spki.subarray(1))',
+    breaks: "The fingerprint chat serve logs and chat join pins is not the one openssl computes.",
+  },
+  {
+    id: "tls-no-plain-port",
+    file: "main.ts",
+    find: "plainPort: flags.tlsOnly ? null : flags.plainPort ?? DEFAULT_PLAIN_PORT,",
+    replace: "plainPort: null,",
+    breaks:
+      "With TLS on, nc and telnet users get no plain port, as if --tls-only were always given.",
+  },
+  {
+    id: "tls-bad-key-reaches-listen",
+    file: "server/tls_listener.ts",
+    find: "    listen(hostname, 0, material).close();\n",
+    replace: "",
+    breaks: "A key that is not the certificate's crashes chat serve with a stack trace at start, " +
+      "and on SIGHUP closes the TLS port before failing.",
+  },
+  {
+    id: "tls-reload-keeps-old-certificate",
+    file: "server/tls_listener.ts",
+    find: "        this.#listener = listen(hostname, port, material);",
+    replace: "        this.#listener = listen(hostname, port, this.#material);",
+    breaks: "After SIGHUP new connections still get the old certificate, though the log says new.",
+  },
+  {
+    id: "tls-reload-port-still-held",
+    file: "server/tls_listener.ts",
+    find: "      await this.#lastAccept;\n",
+    replace: "",
+    breaks: 'SIGHUP fails with "Address already in use": Deno has not let go of the old port yet.',
+  },
+  {
+    id: "tls-reload-seen-as-listener-error",
+    file: "server/tls_listener.ts",
+    find: "        if (this.#swap) {",
+    replace: "        if (false) {",
+    breaks: "Every SIGHUP logs a listener error and stops accepting for a moment.",
+  },
+  {
+    id: "tls-sighup-unhandled",
+    file: "server/tls_listener.ts",
+    find: '  Deno.addSignalListener("SIGHUP", onHangup);\n',
+    replace: "",
+    breaks:
+      "SIGHUP (a certbot renewal hook) stops chat serve instead of reloading its certificate.",
+  },
+  {
+    id: "tls-changed-key-accepted",
+    file: "client/tls_connect.ts",
+    find: "  if (known && !options.acceptNewCert) {",
+    replace: "  if (known && !options.acceptNewCert && known.line < 0) {",
+    breaks: "chat join silently accepts a room whose key changed, if any authority vouches for it.",
+  },
+  {
+    id: "tls-record-not-trusted",
+    file: "client/tls_connect.ts",
+    find: "  if (known?.fingerprint === seen) return null;\n",
+    replace: "",
+    breaks: "A self-signed room is refused after the first visit although its key is recorded.",
+  },
+  {
+    id: "tls-unvouched-accepted",
+    file: "client/tls_connect.ts",
+    find: "  const vouched = socket.authorized || options.fingerprint === seen;",
+    replace: "  const vouched = true;",
+    breaks: "chat join trusts and records any certificate on a first visit, an impostor's too.",
+  },
+  {
+    id: "tls-fingerprint-flag-ignored",
+    file: "client/tls_connect.ts",
+    find: "  if (options.fingerprint !== undefined && seen !== options.fingerprint) {",
+    replace: "  if (false) {",
+    breaks: "A room whose key is not the one given with --fingerprint is joined if it is vouched " +
+      "for otherwise, and the refusal does not say that the fingerprint differs.",
+  },
+  {
+    id: "tls-accept-new-cert-sticks",
+    file: "client/join.ts",
+    find: "    if (tls?.acceptNewCert) {",
+    replace: "    if (false) {",
+    breaks: "--accept-new-cert also accepts a key that changes again while chat join reconnects.",
+  },
+  {
+    id: "tls-untrusted-room-retried",
+    file: "client/join.ts",
+    find: "        if (error instanceof RoomTrustError) {",
+    replace: '        if (error instanceof RoomTrustError && error.message === "") {',
+    breaks:
+      "A room refused for its key is retried silently for --retry seconds, the warning unseen.",
+  },
+  {
+    id: "tls-alert-shown-as-bytes",
+    file: "client/room_link.ts",
+    find: "  if (line.startsWith(TLS_ALERT)) {",
+    replace: '  if (line.startsWith(TLS_ALERT) && line === "") {',
+    breaks: 'chat join without tls:// on a TLS port prints a stray "2", not how to join.',
+  },
 ];

@@ -17,6 +17,10 @@
  *   falling back to `%USERPROFILE%\AppData\Local\chat\`).
  * - NO_COLOR, TERM: the client's (and commander's) switch to plain output,
  *   client/render.ts.
+ * - XDG_CONFIG_HOME (with HOME), APPDATA on Windows: where `chat join` keeps
+ *   the rooms it has met over TLS (`$XDG_CONFIG_HOME/chat/known_rooms`,
+ *   `~/.config/chat/known_rooms`, `%APPDATA%\chat\known_rooms`),
+ *   client/known_rooms.ts.
  */
 export const RUNTIME_ENV = [
   "HOME",
@@ -25,6 +29,8 @@ export const RUNTIME_ENV = [
   "USERPROFILE",
   "NO_COLOR",
   "TERM",
+  "XDG_CONFIG_HOME",
+  "APPDATA",
 ] as const;
 
 /**

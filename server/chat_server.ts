@@ -19,9 +19,17 @@ import { Session, type SessionHost } from "./session.ts";
 import { remoteIp, type Transport } from "./transport.ts";
 import { WritePacer } from "./write_pacer.ts";
 
+/** Where connections come from: a `Deno.Listener`, or one that can swap its certificate. */
+export type ChatListener = Pick<Deno.Listener, "accept" | "close" | "addr">;
+
 export interface ChatServerOptions extends RoomOptions {
   hostname?: string;
   port?: number;
+  /**
+   * Accept from these instead of a TCP listener on hostname:port (TLS, and a
+   * plain port beside it); the first is `address`.
+   */
+  listeners?: ChatListener[];
   limits?: Partial<Limits>;
   log?: LogSink;
   /** How often the scheduler looks for due messages, in ms. */
@@ -52,7 +60,7 @@ export class ChatServer {
   readonly pacer = new WritePacer();
   /** Holds everyone's reads while members who read are behind (see output_gate.ts). */
   #gate = new OutputGate();
-  #listener: Deno.TcpListener;
+  #listeners: ChatListener[];
   #fanout: Fanout;
   #log: LogSink;
   #sessions = new Map<Connection, Promise<void>>();
@@ -60,7 +68,7 @@ export class ChatServer {
   #nextId = 1;
   #ticker: ReturnType<typeof setInterval>;
   #catchUpTick: ReturnType<typeof setTimeout> | undefined;
-  #acceptLoop: Promise<void>;
+  #acceptLoops: Promise<void>[];
   #stopping = false;
   #sessionHost: SessionHost;
   #exemptLoopback: boolean;
@@ -100,13 +108,13 @@ export class ChatServer {
       log: this.#log,
       monotonicNow: options.monotonicNow,
     };
-    this.#listener = Deno.listen({
+    this.#listeners = options.listeners ?? [Deno.listen({
       hostname: options.hostname ?? "0.0.0.0",
       port: options.port ?? 9999,
       transport: "tcp",
-    });
+    })];
     this.#ticker = setInterval(() => this.#tick(), options.tickMs ?? 1000);
-    this.#acceptLoop = this.#accept();
+    this.#acceptLoops = this.#listeners.map((listener) => this.#accept(listener));
     this.#log("info", "listening", {
       address: `${this.address.hostname}:${this.address.port}`,
       ...this.limits,
@@ -115,7 +123,7 @@ export class ChatServer {
   }
 
   get address(): Deno.NetAddr {
-    return this.#listener.addr;
+    return this.#listeners[0].addr as Deno.NetAddr;
   }
 
   get connectionCount(): number {
@@ -127,11 +135,11 @@ export class ChatServer {
     return this.#fanout.connection(id)?.queuedBytes ?? 0;
   }
 
-  async #accept(): Promise<void> {
+  async #accept(listener: ChatListener): Promise<void> {
     while (!this.#stopping) {
       let conn: Deno.Conn;
       try {
-        conn = await this.#listener.accept();
+        conn = await listener.accept();
       } catch (error) {
         if (this.#stopping) return;
         // Out of file descriptors (EMFILE) and the like are passing: keep
@@ -284,10 +292,12 @@ export class ChatServer {
     this.#log("info", "shutdown", { connections: this.#sessions.size });
     clearInterval(this.#ticker);
     clearTimeout(this.#catchUpTick);
-    try {
-      this.#listener.close();
-    } catch { /* already closed */ }
-    await this.#acceptLoop;
+    for (const listener of this.#listeners) {
+      try {
+        listener.close();
+      } catch { /* already closed */ }
+    }
+    await Promise.all(this.#acceptLoops);
     const at = this.room.clock.now();
     const connections = [...this.#sessions.keys()];
     for (const connection of connections) {

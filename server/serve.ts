@@ -1,15 +1,24 @@
 /**
  * `chat serve`: opens the room's store, wires the room to its edges
- * (listener, web server, log, signals, idle collector) and runs until SIGINT
- * or SIGTERM.
+ * (listeners, web server, log, signals, idle collector) and runs until
+ * SIGINT or SIGTERM. With TLS, SIGHUP reloads the certificate
+ * (tls_listener.ts).
  */
 import type { Limits } from "../protocol/limits.ts";
 import { ChatServer } from "./chat_server.ts";
 import { startIdleCollector } from "./idle_collector.ts";
-import { createLogger, type LogFormat, type LogLevel } from "./log.ts";
+import { createLogger, type LogFormat, type LogLevel, type LogSink } from "./log.ts";
 import { openStore } from "./open_store.ts";
 import { type RoomStore, StoreOpenError } from "./store.ts";
 import { WebServer } from "./web_server.ts";
+import {
+  ListenError,
+  openTlsListeners,
+  reloadOnHangup,
+  tlsFields,
+  type TlsListener,
+  type TlsServeOptions,
+} from "./tls_listener.ts";
 
 export interface ServeOptions {
   host: string;
@@ -23,11 +32,14 @@ export interface ServeOptions {
   logFormat: LogFormat;
   /** Where `--web` serves the page and its WebSocket; no web server without it. */
   web?: { host: string; port: number };
+  /** Serve TLS on `port`, and plain TCP on `tls.plainPort` unless it is null. */
+  tls?: TlsServeOptions;
 }
 
 /** Runs a room until a signal stops it; resolves with the exit code. */
 export async function serve(options: ServeOptions): Promise<number> {
   const logger = createLogger({ level: options.logLevel, format: options.logFormat });
+  const log: LogSink = (level, event, fields) => logger[level](event, fields);
   let store: RoomStore;
   let dataPath: string | null;
   try {
@@ -43,17 +55,32 @@ export async function serve(options: ServeOptions): Promise<number> {
     return 1;
   }
   let server: ChatServer;
+  let tls: TlsListener | undefined;
+  let plain: Deno.TcpListener | null = null;
   try {
+    if (options.tls) {
+      ({ tls, plain } = await openTlsListeners(options.host, options.port, options.tls));
+      logger.info("tls", {
+        address: `${tls.addr.hostname}:${tls.addr.port}`,
+        plain: plain ? `${plain.addr.hostname}:${plain.addr.port}` : "off",
+        ...tlsFields(tls),
+      });
+    }
     server = new ChatServer({
       hostname: options.host,
       port: options.port,
+      listeners: tls ? [tls, ...(plain ? [plain] : [])] : undefined,
       limits: options.limits,
       historySize: options.historySize,
       store,
-      log: (level, event, fields) => logger[level](event, fields),
+      log,
     });
   } catch (error) {
     store.close();
+    if (error instanceof ListenError) {
+      logger.error("error", { error: error.message });
+      return 1;
+    }
     if (error instanceof Deno.errors.AddrInUse) {
       logger.error("error", { error: `Port ${options.port} is already in use.` });
       return 1;
@@ -79,7 +106,7 @@ export async function serve(options: ServeOptions): Promise<number> {
       web = new WebServer(server, {
         hostname: options.web.host,
         port: options.web.port,
-        log: (level, event, fields) => logger[level](event, fields),
+        log,
       });
     } catch (error) {
       await server.shutdown();
@@ -91,7 +118,11 @@ export async function serve(options: ServeOptions): Promise<number> {
       return 1;
     }
   }
-  logger.info("ready", howToJoin(server.address, web?.address));
+  logger.info(
+    "ready",
+    howToJoin(server.address, { tls: tls !== undefined, plain, web: web?.address }),
+  );
+  const stopReloading = tls ? reloadOnHangup(tls, log) : () => {};
   const stopCollector = startIdleCollector({ activity: () => server.pacer.writeCount });
   const stopped = Promise.withResolvers<void>();
   const signals: Deno.Signal[] = Deno.build.os === "windows"
@@ -116,6 +147,7 @@ export async function serve(options: ServeOptions): Promise<number> {
   const listeners = signals.map((signal) => [signal, onSignal(signal)] as const);
   for (const [signal, listener] of listeners) Deno.addSignalListener(signal, listener);
   await stopped.promise;
+  stopReloading();
   stopCollector();
   // The room says goodbye to every member, browsers included, before the web port closes.
   await server.shutdown();
@@ -126,14 +158,18 @@ export async function serve(options: ServeOptions): Promise<number> {
 }
 
 /** The commands a member types to join, for the first log lines. */
-function howToJoin(address: Deno.NetAddr, web?: Deno.NetAddr): Record<string, string> {
+function howToJoin(
+  address: Deno.NetAddr,
+  more: { tls: boolean; plain: Deno.TcpListener | null; web?: Deno.NetAddr },
+): Record<string, string> {
   const hostOf = (at: Deno.NetAddr) =>
     at.hostname === "0.0.0.0" || at.hostname === "::" ? "<this machine's address>" : at.hostname;
   const bracket = (host: string) => host.includes(":") ? `[${host}]` : host;
   const host = hostOf(address);
+  const plainAddress = more.tls ? more.plain?.addr as Deno.NetAddr | undefined : address;
   return {
-    join: `chat join ${bracket(host)}:${address.port}`,
-    nc: `nc ${host} ${address.port}`,
-    ...(web ? { web: `http://${bracket(hostOf(web))}:${web.port}/` } : {}),
+    join: `chat join ${more.tls ? "tls://" : ""}${bracket(host)}:${address.port}`,
+    ...(plainAddress ? { nc: `nc ${hostOf(plainAddress)} ${plainAddress.port}` } : {}),
+    ...(more.web ? { web: `http://${bracket(hostOf(more.web))}:${more.web.port}/` } : {}),
   };
 }

@@ -25,7 +25,7 @@ const encoder = new TextEncoder();
 
 /** A raw TCP client that speaks line by line. */
 export class LineClient implements AsyncDisposable {
-  readonly conn: Deno.TcpConn;
+  readonly conn: Deno.Conn;
   #lines: string[] = [];
   #all: string[] = [];
   #waiters: (() => void)[] = [];
@@ -33,13 +33,18 @@ export class LineClient implements AsyncDisposable {
   #paused: PromiseWithResolvers<void> | null = null;
   #reading: Promise<void>;
 
-  private constructor(conn: Deno.TcpConn) {
+  private constructor(conn: Deno.Conn) {
     this.conn = conn;
     this.#reading = this.#readLoop();
   }
 
   static async connect(port: number): Promise<LineClient> {
     return new LineClient(await Deno.connect({ hostname: "127.0.0.1", port }));
+  }
+
+  /** Over TLS to 127.0.0.1, trusting certificates signed by `caCerts` (PEM). */
+  static async connectTls(port: number, caCerts: string[]): Promise<LineClient> {
+    return new LineClient(await Deno.connectTls({ hostname: "127.0.0.1", port, caCerts }));
   }
 
   /** Every line received so far, including those already read. */
@@ -194,9 +199,12 @@ export class LineClient implements AsyncDisposable {
   }
 }
 
-/** Connects a plain client and registers `nick`; the greeting and welcome are consumed. */
-export async function joinPlain(port: number, nick: string): Promise<LineClient> {
-  const client = await LineClient.connect(port);
+/**
+ * Connects a plain client (or takes one already connected, over TLS say) and
+ * registers `nick`; the greeting and welcome are consumed.
+ */
+export async function joinPlain(to: number | LineClient, nick: string): Promise<LineClient> {
+  const client = typeof to === "number" ? await LineClient.connect(to) : to;
   await client.waitFor("Enter your nickname");
   await client.send(nick);
   await client.waitFor(`Welcome, ${nick}!`);
