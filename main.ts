@@ -8,8 +8,36 @@ import denoConfig from "./deno.json" with { type: "json" };
 import { parseFingerprint } from "./protocol/fingerprint.ts";
 import { DEFAULT_LIMITS, DEFAULT_PORT } from "./protocol/limits.ts";
 import { LOG_FORMATS, LOG_LEVELS } from "./server/log.ts";
+import {
+  AddressRangeError,
+  type AddressRanges,
+  parseAddressRanges,
+} from "./server/address_range.ts";
 
 export const VERSION: string = denoConfig.version;
+
+/** Reads a list of address ranges for `flag` (`--exempt`, `--trusted-proxy`). */
+function addressRanges(flag: string) {
+  return (value: string): AddressRanges => {
+    try {
+      return parseAddressRanges(value, flag);
+    } catch (error) {
+      if (!(error instanceof AddressRangeError)) throw error;
+      // Commander already names the flag and the value.
+      throw new InvalidArgumentError(error.message.replace(`${flag}: `, ""));
+    }
+  };
+}
+
+/** Reads `--join-rate`: "COUNT/SECONDS" (such as 5/10 or 5/10s), or 0 for no limit. */
+export function parseJoinRate(value: string): { count: number; seconds: number } {
+  if (value.trim() === "0") return { count: 0, seconds: 1 };
+  const match = /^(\d{1,6})\/(\d{1,6})s?$/.exec(value.trim());
+  if (!match || Number(match[2]) === 0) {
+    throw new InvalidArgumentError("Not COUNT/SECONDS, such as 5/10 (or 0 for no limit).");
+  }
+  return { count: Number(match[1]), seconds: Number(match[2]) };
+}
 
 function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
@@ -151,9 +179,31 @@ Examples:
     )
     .option(
       "--max-per-ip <n>",
-      "connections from one address (loopback exempt)",
+      "connections from one address (--exempt addresses are free of it)",
       integer(1),
       DEFAULT_LIMITS.maxPerIp,
+    )
+    .option(
+      "--join-rate <count/seconds>",
+      `joins from one address, once --join-burst is spent; 0 = no limit (default: ${DEFAULT_LIMITS.joinRate}/${DEFAULT_LIMITS.joinRateSeconds})`,
+      parseJoinRate,
+    )
+    .option(
+      "--join-burst <n>",
+      "joins from one address allowed at once",
+      integer(1, 1_000_000),
+      DEFAULT_LIMITS.joinBurst,
+    )
+    .option(
+      "--exempt <cidrs>",
+      `addresses free of --max-per-ip and --join-rate, comma-separated, or "none" (default: 127.0.0.1/32,::1/128)`,
+      addressRanges("--exempt"),
+    )
+    .option(
+      "--trusted-proxy <cidrs>",
+      "proxies that send a PROXY protocol header (and, at --web, X-Forwarded-For) naming the " +
+        'real client, comma-separated (default: "none")',
+      addressRanges("--trusted-proxy"),
     )
     .option(
       "--max-connections <n>",
@@ -219,6 +269,10 @@ Examples:
       const problem = tlsFlagProblem(flags);
       if (problem) command.error(`error: ${problem}`, { exitCode: 2, code: "chat.usage" });
       const { serve } = await import("./server/serve.ts");
+      const defaultJoinRate = {
+        count: DEFAULT_LIMITS.joinRate,
+        seconds: DEFAULT_LIMITS.joinRateSeconds,
+      };
       exitCode = await serve({
         host: flags.host,
         port: flags.port,
@@ -228,6 +282,8 @@ Examples:
         logLevel: flags.logLevel,
         logFormat: flags.logFormat,
         web: flags.web && { host: flags.web.host ?? flags.host, port: flags.web.port },
+        exempt: flags.exempt,
+        trustedProxies: flags.trustedProxy,
         tls: flags.tlsCert === undefined || flags.tlsKey === undefined ? undefined : {
           certFile: flags.tlsCert,
           keyFile: flags.tlsKey,
@@ -241,6 +297,9 @@ Examples:
           outboxBytes: flags.outboxBytes,
           registerTimeout: flags.registerTimeout,
           maxPerIp: flags.maxPerIp,
+          joinRate: (flags.joinRate ?? defaultJoinRate).count,
+          joinRateSeconds: (flags.joinRate ?? defaultJoinRate).seconds,
+          joinBurst: flags.joinBurst,
           maxConnections: flags.maxConnections,
           maxSchedules: flags.maxSchedules,
           maxSchedulesPerAddress: flags.maxSchedulesPerAddress,

@@ -60,6 +60,8 @@ class JoinSession {
   #link: RoomLink | null = null;
   #nick: string | undefined;
   #registered = false;
+  /** Sends our nickname again once the room's join rate allows it. */
+  #joinRetryTimer: ReturnType<typeof setTimeout> | undefined;
   /** True once the room has welcomed us; from then on a drop means reconnecting. */
   #joinedOnce = false;
   #resumeToken: string | undefined;
@@ -107,6 +109,7 @@ class JoinSession {
       return await this.#connectionLoop();
     } finally {
       clearTimeout(this.#cursorReportTimer);
+      clearTimeout(this.#joinRetryTimer);
       stopResize?.();
       stopInterrupt?.();
       this.#screen.hideInput();
@@ -242,6 +245,19 @@ class JoinSession {
         }
         break;
       case "nick_refused":
+        if (event.wait !== undefined && this.#nick !== undefined) {
+          // The name was fine; the room asked us to wait (its join rate): try it again then.
+          const wait = Math.min(Math.max(1, Math.ceil(Number(event.wait) || 1)), 600);
+          this.#print(`${sanitizeText(event.reason)} Trying again in ${wait} s...`);
+          const link = this.#link;
+          clearTimeout(this.#joinRetryTimer);
+          this.#joinRetryTimer = setTimeout(() => {
+            if (this.#link === link && !this.#registered && this.#ending === null) {
+              this.#startRegistration();
+            }
+          }, wait * 1000);
+          return;
+        }
         this.#printEvent(event);
         this.#askForNickname();
         return;

@@ -182,7 +182,12 @@ function mapUserText(
       return { ...event, from: mapNick(event.from), to: mapNick(event.to) };
     case "nick_refused":
       // The refused name is shown only inside the server's reason, as plain text.
-      return { ...event, nick: sanitizeText(event.nick), reason: sanitizeText(event.reason) };
+      return {
+        ...event,
+        nick: sanitizeText(event.nick),
+        reason: sanitizeText(event.reason),
+        ...(event.wait === undefined ? {} : { wait: Math.max(0, Number(event.wait) || 0) }),
+      };
     case "whisper":
       return {
         ...event,

@@ -116,7 +116,8 @@ interface PrivateFields {
     /** On a resume: how many messages mentioned the member while it was away. */
     mentions?: number;
   };
-  nick_refused: { nick: string; reason: string };
+  /** With `wait`, the name was fine but the join must wait that many seconds. */
+  nick_refused: { nick: string; reason: string; wait?: number };
   whisper: {
     from: string;
     to: string;

@@ -15,8 +15,13 @@ export interface Limits {
   outboxBytes: number;
   /** Seconds a new connection has to choose a valid nickname. */
   registerTimeout: number;
-  /** Connections from one IP address (loopback is exempt). */
+  /** Connections from one IP address (--exempt addresses are free of it). */
   maxPerIp: number;
+  /** Joins from one address per `joinRateSeconds` once `joinBurst` is spent; 0 = no limit. */
+  joinRate: number;
+  joinRateSeconds: number;
+  /** Joins from one address allowed at once. */
+  joinBurst: number;
   /** Connections in total. */
   maxConnections: number;
   /** Pending scheduled messages in the whole room. */
@@ -35,6 +40,9 @@ export const DEFAULT_LIMITS: Readonly<Limits> = {
   outboxBytes: 1024 * 1024,
   registerTimeout: 30,
   maxPerIp: 16,
+  joinRate: 5,
+  joinRateSeconds: 10,
+  joinBurst: 10,
   maxConnections: 10000,
   maxSchedules: 1000,
   maxSchedulesPerAddress: 20,

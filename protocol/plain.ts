@@ -51,7 +51,9 @@ export function eventText(event: ServerEvent): string {
           event.owner ? " You are the room owner." : ""
         } Type /help for commands.`;
     case "nick_refused":
-      return `${event.reason} Please choose another nickname:`;
+      return event.wait === undefined
+        ? `${event.reason} Please choose another nickname:`
+        : `${event.reason} Send your nickname again in ${event.wait} s:`;
     case "whisper":
       return event.direction === "in"
         ? `[Whisper from ${event.from}] ${event.text}`

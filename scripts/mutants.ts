@@ -8,6 +8,7 @@
  *
  *   deno task mutants                 every mutant
  *   deno task mutants --only kick     the mutants whose id contains "kick"
+ *   deno task mutants --only a,b      ... contains "a" or "b"
  *   deno task mutants --list          print the list and check that each applies
  *
  * Not part of CI: it runs the whole suite once per mutant. Run it before
@@ -132,7 +133,10 @@ async function main(args: string[]): Promise<number> {
     if (ids.has(mutant.id)) throw new Error(`Two mutants are called "${mutant.id}".`);
     ids.add(mutant.id);
   }
-  const chosen = MUTANTS.filter((mutant) => only === null || mutant.id.includes(only));
+  const wanted = only?.split(",").filter((part) => part !== "") ?? null;
+  const chosen = MUTANTS.filter((mutant) =>
+    wanted === null || wanted.some((part) => mutant.id.includes(part))
+  );
   if (list) {
     let stale = 0;
     for (const mutant of chosen) {

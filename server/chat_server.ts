@@ -17,6 +17,9 @@ import { OutputGate } from "./output_gate.ts";
 import { type MemberId, Room, type RoomOptions } from "./room.ts";
 import { Session, type SessionHost } from "./session.ts";
 import { remoteIp, type Transport } from "./transport.ts";
+import { type AddressRanges, parseAddressRanges } from "./address_range.ts";
+import { JoinRate } from "./join_rate.ts";
+import { acceptFromProxy, refusingProxyHeaders } from "./proxied_transport.ts";
 import { WritePacer } from "./write_pacer.ts";
 
 /** Where connections come from: a `Deno.Listener`, or one that can swap its certificate. */
@@ -34,8 +37,16 @@ export interface ChatServerOptions extends RoomOptions {
   log?: LogSink;
   /** How often the scheduler looks for due messages, in ms. */
   tickMs?: number;
-  /** Whether loopback addresses skip the per-IP cap (default true; tests turn it off). */
-  exemptLoopback?: boolean;
+  /**
+   * Addresses free of the per-address limits (connections, join rate);
+   * default 127.0.0.1/32 and ::1/128 (`--exempt`).
+   */
+  exempt?: AddressRanges;
+  /**
+   * Proxies whose connections open with a PROXY header naming the real
+   * client (`--trusted-proxy`); default none.
+   */
+  trustedProxies?: AddressRanges;
   /** How long a queue over the outbox limit may go without write progress, in ms (default 1000). */
   stallMs?: number;
   /** Monotonic milliseconds for flood control; injectable so tests control time. */
@@ -43,6 +54,9 @@ export interface ChatServerOptions extends RoomOptions {
   /** How long a failing data file rests before writes are tried again, in ms (default 1000). */
   storeRetryMs?: number;
 }
+
+/** Addresses free of the per-address limits unless --exempt says otherwise. */
+export const DEFAULT_EXEMPT = "127.0.0.1/32,::1/128";
 
 /** Pause before accepting again after accept() failed, e.g. out of file descriptors. */
 const ACCEPT_RETRY_MS = 100;
@@ -71,13 +85,26 @@ export class ChatServer {
   #acceptLoops: Promise<void>[];
   #stopping = false;
   #sessionHost: SessionHost;
-  #exemptLoopback: boolean;
+  /** Free of the per-address limits. */
+  readonly exempt: AddressRanges;
+  /** Whose PROXY headers (and, at the web door, X-Forwarded-For) are believed. */
+  readonly trustedProxies: AddressRanges;
+  #joinRate: JoinRate;
+  /** Connections from a trusted proxy whose header has not come yet. */
+  #awaitingHeader = 0;
   #stallMs: number | undefined;
 
   constructor(options: ChatServerOptions = {}) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.#log = options.log ?? (() => {});
-    this.#exemptLoopback = options.exemptLoopback ?? true;
+    this.exempt = options.exempt ?? parseAddressRanges(DEFAULT_EXEMPT, "--exempt");
+    this.trustedProxies = options.trustedProxies ?? parseAddressRanges("none", "--trusted-proxy");
+    this.#joinRate = new JoinRate({
+      count: this.limits.joinRate,
+      seconds: this.limits.joinRateSeconds,
+      burst: this.limits.joinBurst,
+    });
+    const monotonicNow = options.monotonicNow ?? (() => performance.now());
     this.#stallMs = options.stallMs;
     this.#fanout = new Fanout(this.pacer, (connection) => this.#closeSoon(connection));
     // A store that can fail (a file) is wrapped so a failure never reaches the room.
@@ -107,6 +134,7 @@ export class ChatServer {
       disconnect: (connection, reason) => this.disconnect(connection, reason),
       log: this.#log,
       monotonicNow: options.monotonicNow,
+      admitJoin: (address) => this.#admitJoin(address, monotonicNow()),
     };
     this.#listeners = options.listeners ?? [Deno.listen({
       hostname: options.hostname ?? "0.0.0.0",
@@ -119,6 +147,8 @@ export class ChatServer {
       address: `${this.address.hostname}:${this.address.port}`,
       ...this.limits,
       history: this.room.historySize,
+      exempt: this.exempt.toString(),
+      trustedProxy: this.trustedProxies.toString(),
     });
   }
 
@@ -161,7 +191,29 @@ export class ChatServer {
 
   #admitConnection(conn: Deno.Conn): void {
     (conn as Deno.TcpConn).setNoDelay?.(true);
-    this.attach(conn);
+    const peer = remoteIp(conn);
+    if (!this.trustedProxies.includes(peer)) {
+      this.attach(refusingProxyHeaders(conn, () => {
+        this.#log("warn", "limit", { address: peer, limit: "untrusted-proxy-header" });
+      }));
+      return;
+    }
+    // The proxy's header says who the client is; the caps wait for it.
+    if (this.#sessions.size + this.#awaitingHeader >= this.limits.maxConnections) {
+      this.attach(conn);
+      return;
+    }
+    this.#awaitingHeader++;
+    acceptFromProxy(conn).then((result) => {
+      this.#awaitingHeader--;
+      if ("problem" in result) {
+        this.#log("warn", "proxy", { proxy: peer, problem: result.problem });
+      } else {
+        this.attach(result.transport, peer);
+      }
+    }).catch((error) => {
+      this.#log("error", "error", { where: "proxy", error: String(error) });
+    });
   }
 
   /**
@@ -170,11 +222,14 @@ export class ChatServer {
    * it. A connection over a cap is sent the refusal as one plain line and
    * closed; the result says which.
    */
-  attach(transport: Transport): { admitted: true } | { admitted: false; refusal: string } {
+  attach(
+    transport: Transport,
+    via?: string,
+  ): { admitted: true } | { admitted: false; refusal: string } {
     const ip = remoteIp(transport);
     const refusal = this.#capRefusal(ip);
     if (refusal) {
-      this.#log("info", "limit", { address: ip, limit: refusal.limit });
+      this.#log("info", "limit", { address: ip, limit: refusal.limit, via });
       transport.write(encodeLine(`${refusal.text}\r\n`)).catch(() => {}).finally(() => {
         try {
           transport.close();
@@ -191,7 +246,7 @@ export class ChatServer {
     });
     this.#perIp.set(ip, (this.#perIp.get(ip) ?? 0) + 1);
     this.#fanout.add(connection);
-    this.#log("debug", "connect", { id: connection.id, address: ip });
+    this.#log("debug", "connect", { id: connection.id, address: ip, via });
     const session = new Session(this.#sessionHost, connection);
     const done = session.run().finally(() => this.#ended(connection));
     this.#sessions.set(connection, done);
@@ -200,17 +255,31 @@ export class ChatServer {
 
   #capRefusal(ip: string): { limit: string; text: string } | null {
     if (this.#stopping) return { limit: "stopping", text: "The server is shutting down." };
-    if (this.#sessions.size >= this.limits.maxConnections) {
+    if (this.#sessions.size + this.#awaitingHeader >= this.limits.maxConnections) {
       return { limit: "max-connections", text: "The server is full; try again later." };
     }
     const fromIp = this.#perIp.get(ip) ?? 0;
-    if (!(this.#exemptLoopback && isLoopback(ip)) && fromIp >= this.limits.maxPerIp) {
+    if (fromIp >= this.limits.maxPerIp && !this.exempt.includes(ip)) {
       return {
         limit: "max-per-ip",
         text: `Too many connections from your address (at most ${this.limits.maxPerIp}).`,
       };
     }
     return null;
+  }
+
+  /** A fresh join from `address` is about to succeed: null, or why it must wait. */
+  #admitJoin(address: string, nowMs: number): { reason: string; wait: number } | null {
+    if (this.exempt.includes(address)) return null;
+    const wait = this.#joinRate.take(address, nowMs);
+    if (wait === 0) return null;
+    this.#log("info", "limit", { address, limit: "join-rate", wait });
+    const { joinRate, joinRateSeconds } = this.limits;
+    return {
+      reason: `Too many joins from your address just now (at most ${joinRate} per ` +
+        `${joinRateSeconds} s).`,
+      wait,
+    };
   }
 
   /** Ends a connection for a reason it is told; a member's leave is announced. */
@@ -307,8 +376,4 @@ export class ChatServer {
     await Promise.all(this.#sessions.values());
     this.room.store.close();
   }
-}
-
-function isLoopback(ip: string): boolean {
-  return ip.startsWith("127.") || ip === "::1" || ip.startsWith("::ffff:127.");
 }

@@ -129,6 +129,11 @@ export interface JoinOptions {
   timeZone?: string;
   /** The address the client connected from. */
   address?: string;
+  /**
+   * Asked once a fresh join is about to succeed: null lets it in; otherwise
+   * why not, and in how many seconds to try again (the edge's join rate).
+   */
+  admit?: () => { reason: string; wait: number } | null;
 }
 
 /** A schedule that came due more than this late is marked late. */
@@ -290,6 +295,12 @@ export class Room {
     const problem = this.#nickProblem(nick, null);
     if (problem) {
       this.#outbox.send(id, { type: "nick_refused", at: now, nick, reason: problem });
+      return false;
+    }
+    // Asked only now: a taken name or a resume is not a join, and costs nothing.
+    const held = options.admit?.();
+    if (held) {
+      this.#outbox.send(id, { type: "nick_refused", at: now, nick, ...held });
       return false;
     }
     const member: Member = {

@@ -5,6 +5,7 @@
  * (tls_listener.ts).
  */
 import type { Limits } from "../protocol/limits.ts";
+import type { AddressRanges } from "./address_range.ts";
 import { ChatServer } from "./chat_server.ts";
 import { startIdleCollector } from "./idle_collector.ts";
 import { createLogger, type LogFormat, type LogLevel, type LogSink } from "./log.ts";
@@ -34,6 +35,10 @@ export interface ServeOptions {
   web?: { host: string; port: number };
   /** Serve TLS on `port`, and plain TCP on `tls.plainPort` unless it is null. */
   tls?: TlsServeOptions;
+  /** Free of the per-address limits (`--exempt`); ChatServer's default without it. */
+  exempt?: AddressRanges;
+  /** Whose PROXY headers are believed (`--trusted-proxy`). */
+  trustedProxies?: AddressRanges;
 }
 
 /** Runs a room until a signal stops it; resolves with the exit code. */
@@ -74,6 +79,8 @@ export async function serve(options: ServeOptions): Promise<number> {
       historySize: options.historySize,
       store,
       log,
+      exempt: options.exempt,
+      trustedProxies: options.trustedProxies,
     });
   } catch (error) {
     store.close();

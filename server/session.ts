@@ -27,6 +27,8 @@ export interface SessionHost {
   log: LogSink;
   /** Monotonic milliseconds for flood control (default performance.now). */
   monotonicNow?: () => number;
+  /** Whether a fresh join from this address may go ahead now (the join rate). */
+  admitJoin?: (address: string) => { reason: string; wait: number } | null;
 }
 
 /** The longest JSON line read: a whole paste, escaped, and the object around it. */
@@ -240,6 +242,7 @@ export class Session {
       lastSeq: message?.lastSeq,
       timeZone,
       address: this.#connection.remoteIp,
+      admit: () => this.#host.admitJoin?.(this.#connection.remoteIp) ?? null,
     });
     if (!joined) return;
     this.#registered = true;

@@ -12,6 +12,7 @@
  * Origin is not the page's own is refused with 403, so no other site can
  * drive a visitor's browser into the room.
  */
+import { formatIp, parseIp } from "./address_range.ts";
 import type { ChatServer } from "./chat_server.ts";
 import type { LogSink } from "./log.ts";
 import { FrameTexts, WebSocketTransport } from "./websocket_transport.ts";
@@ -91,7 +92,9 @@ export class WebServer {
 
   #handle(request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Response {
     const path = new URL(request.url).pathname;
-    if (path === "/ws") return this.#upgrade(request, info.remoteAddr);
+    if (path === "/ws") {
+      return this.#upgrade(request, this.#clientAddress(request, info.remoteAddr));
+    }
     if (request.method !== "GET" && request.method !== "HEAD") {
       return respond(405, "Only GET and HEAD.", { allow: "GET, HEAD" });
     }
@@ -106,6 +109,18 @@ export class WebServer {
     return new Response(request.method === "HEAD" ? null : file.body, {
       headers: { ...SECURITY_HEADERS, "content-type": file.type, "cache-control": "no-cache" },
     });
+  }
+
+  /**
+   * Who the browser is: the peer, or behind a --trusted-proxy the address
+   * that proxy appended to X-Forwarded-For (the last entry; earlier ones
+   * came from the browser's side and could say anything).
+   */
+  #clientAddress(request: Request, peer: Deno.NetAddr): Deno.NetAddr {
+    if (!this.#chat.trustedProxies.includes(peer.hostname)) return peer;
+    const forwarded = request.headers.get("x-forwarded-for")?.split(",").at(-1)?.trim();
+    const ip = forwarded === undefined ? null : parseIp(forwarded);
+    return ip === null ? peer : { transport: "tcp", hostname: formatIp(ip), port: 0 };
   }
 
   #upgrade(request: Request, remoteAddr: Deno.NetAddr): Response {

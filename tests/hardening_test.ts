@@ -2,6 +2,7 @@
  * Hardening over real loopback sockets: whatever one client sends or does,
  * the room keeps working for everyone else and the offender is told why.
  */
+import { parseAddressRanges } from "../server/address_range.ts";
 import { assert, assertEquals, assertMatch } from "./support/assert.ts";
 import { withSeed } from "./support/seed.ts";
 import { RawClient } from "./support/raw_client.ts";
@@ -220,7 +221,10 @@ Deno.test("200 idle connections do not delay a newcomer, and all of them time ou
 });
 
 Deno.test("--max-per-ip refuses the connection over the cap with a one-line reason", async () => {
-  await using server = startServer({ limits: { maxPerIp: 3 }, exemptLoopback: false });
+  await using server = startServer({
+    limits: { maxPerIp: 3 },
+    exempt: parseAddressRanges("none", "--exempt"),
+  });
   const port = server.address.port;
   const clients = [await LineClient.connect(port), await LineClient.connect(port)];
   try {

@@ -3,6 +3,7 @@
  * `--memory` room keeps its history, and the scheduler fires on its own.
  */
 import { assert, assertEquals } from "./support/assert.ts";
+import { assertUsageErrors } from "./support/chat_command.ts";
 import { ServeProcess } from "./support/serve_process.ts";
 import { joinPlain, LineClient } from "./support/test_server.ts";
 
@@ -39,6 +40,14 @@ Deno.test("chat serve hands every limit flag and --history to the room", async (
     "7",
     "--schedule-bytes-per-minute",
     "7777",
+    "--join-rate",
+    "3/20s",
+    "--join-burst",
+    "4",
+    "--exempt",
+    "10.0.0.0/8, ::1",
+    "--trusted-proxy",
+    "192.0.2.1",
   ]);
   await server.port;
   const listening = server.log.split("\n").map((line) => {
@@ -58,6 +67,11 @@ Deno.test("chat serve hands every limit flag and --history to the room", async (
     outboxBytes: 50000,
     registerTimeout: 7,
     maxPerIp: 5,
+    joinRate: 3,
+    joinRateSeconds: 20,
+    joinBurst: 4,
+    exempt: "10.0.0.0/8,::1/128",
+    trustedProxy: "192.0.2.1/32",
     maxConnections: 50,
     maxSchedules: 77,
     maxSchedulesPerAddress: 7,
@@ -98,4 +112,25 @@ Deno.test("a running chat serve sends a scheduled message when it falls due", as
   await ana.waitFor("Scheduled #1");
   // Due in 2 s; the scheduler looks every second, so it is there within 3.5 s.
   assertEquals(unstamped(await bob.waitFor("Scheduled by", 3500)), "[Scheduled by ana] ring");
+});
+
+Deno.test("a bad --exempt, --trusted-proxy or --join-rate is a one-line usage error", async () => {
+  await assertUsageErrors([
+    [
+      ["serve", "--exempt", "10.0.0.0/33"],
+      `option '--exempt <cidrs>' argument '10.0.0.0/33' is invalid. "10.0.0.0/33" is not an ` +
+      `address range (the prefix length must be 0 to 32); expected CIDR like 10.0.0.0/8 or ` +
+      `::1/128, or "none".`,
+    ],
+    [
+      ["serve", "--trusted-proxy", "nope"],
+      `option '--trusted-proxy <cidrs>' argument 'nope' is invalid. "nope" is not an address ` +
+      `range (not an IPv4 or IPv6 address); expected CIDR like 10.0.0.0/8 or ::1/128, or "none".`,
+    ],
+    [
+      ["serve", "--join-rate", "5"],
+      "option '--join-rate <count/seconds>' argument '5' is invalid. Not COUNT/SECONDS, such as " +
+      "5/10 (or 0 for no limit).",
+    ],
+  ]);
 });

@@ -4,6 +4,7 @@
  * against a real room and its web server on loopback ports. A WebSocket is
  * one more client of the structured framing, under the same limits as TCP.
  */
+import { parseAddressRanges } from "../server/address_range.ts";
 import { FLOOD_BACKLOG } from "../protocol/limits.ts";
 import { sameOrigin, SECURITY_HEADERS } from "../server/web_server.ts";
 import { FrameTexts, WebSocketTransport } from "../server/websocket_transport.ts";
@@ -233,7 +234,7 @@ Deno.test("flood control applies to a WebSocket: a warning past the backlog, the
 Deno.test("--max-per-ip and --max-connections count browser connections with TCP ones", async () => {
   await using room = startWebRoom({
     limits: { maxPerIp: 3, maxConnections: 4 },
-    exemptLoopback: false,
+    exempt: parseAddressRanges("none", "--exempt"),
   });
   await using _tcp = await joinPlain(room.port, "tcp");
   await using _web1 = await joinWeb(room.wsUrl, "web1");

@@ -160,7 +160,7 @@ function eventText(event) {
     case "welcome":
       return event.resumed ? `Welcome back, ${event.nick}! Your session was resumed.` : `Welcome, ${event.nick}!${event.owner ? " You are the room owner." : ""} Type /help for commands.`;
     case "nick_refused":
-      return `${event.reason} Please choose another nickname:`;
+      return event.wait === void 0 ? `${event.reason} Please choose another nickname:` : `${event.reason} Send your nickname again in ${event.wait} s:`;
     case "whisper":
       return event.direction === "in" ? `[Whisper from ${event.from}] ${event.text}` : `[Whisper to ${event.to}] ${event.text}`;
     case "users":

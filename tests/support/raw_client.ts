@@ -53,6 +53,11 @@ export class RawClient implements AsyncDisposable {
     return all;
   }
 
+  /** True once the server has closed the connection. */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
   get text(): string {
     return new TextDecoder().decode(this.bytes);
   }
