@@ -15,6 +15,7 @@ import { MemoryStore } from "./memory_store.ts";
 import { ResilientStore, type StoreHealth } from "./resilient_store.ts";
 import { OutputGate } from "./output_gate.ts";
 import { type MemberId, Room, type RoomOptions } from "./room.ts";
+import { LocalInput, type NodeEdge, type RoomInput, type RoomReplica } from "./room_input.ts";
 import { Session, type SessionHost } from "./session.ts";
 import { remoteIp, type Transport } from "./transport.ts";
 import { type AddressRanges, parseAddressRanges } from "./address_range.ts";
@@ -53,6 +54,10 @@ export interface ChatServerOptions extends RoomOptions {
   monotonicNow?: () => number;
   /** How long a failing data file rests before writes are tried again, in ms (default 1000). */
   storeRetryMs?: number;
+  /** Let other processes listen on the same port (SO_REUSEPORT; `--reuse-port`). */
+  reusePort?: boolean;
+  /** A cluster node: the room is a replica of the shared log (cluster_node.ts). */
+  replica?: RoomReplica;
 }
 
 /** Addresses free of the per-address limits unless --exempt says otherwise. */
@@ -76,10 +81,11 @@ export class ChatServer {
   #gate = new OutputGate();
   #listeners: ChatListener[];
   #fanout: Fanout;
+  #input: RoomInput;
   #log: LogSink;
   #sessions = new Map<Connection, Promise<void>>();
   #perIp = new Map<string, number>();
-  #nextId = 1;
+  #nextId: number;
   #ticker: ReturnType<typeof setInterval>;
   #catchUpTick: ReturnType<typeof setTimeout> | undefined;
   #acceptLoops: Promise<void>[];
@@ -107,6 +113,8 @@ export class ChatServer {
     const monotonicNow = options.monotonicNow ?? (() => performance.now());
     this.#stallMs = options.stallMs;
     this.#fanout = new Fanout(this.pacer, (connection) => this.#closeSoon(connection));
+    this.#nextId = options.replica?.firstConnectionId ?? 1;
+    const outbox = new LoggedOutbox(this.#fanout, this.#log);
     // A store that can fail (a file) is wrapped so a failure never reaches the room.
     const store = options.store === undefined || options.store instanceof MemoryStore
       ? options.store
@@ -114,7 +122,7 @@ export class ChatServer {
         onHealth: (health) => this.#storeHealth(health),
         retryEveryMs: options.storeRetryMs,
       });
-    this.room = new Room(new LoggedOutbox(this.#fanout, this.#log), {
+    this.room = new Room(options.replica?.outbox(outbox) ?? outbox, {
       ...options,
       store,
       sendLimits: {
@@ -127,8 +135,10 @@ export class ChatServer {
         bytesPerMinute: this.limits.scheduleBytesPerMinute,
       },
     });
+    this.#input = options.replica?.input(this.room, this.#edge()) ?? new LocalInput(this.room);
     this.#sessionHost = {
       room: this.room,
+      input: this.#input,
       limits: this.limits,
       send: (connection, event) => this.#fanout.send(connection.id, event),
       disconnect: (connection, reason) => this.disconnect(connection, reason),
@@ -140,6 +150,7 @@ export class ChatServer {
       hostname: options.hostname ?? "0.0.0.0",
       port: options.port ?? 9999,
       transport: "tcp",
+      ...(options.reusePort ? { reusePort: true } : {}),
     })];
     this.#ticker = setInterval(() => this.#tick(), options.tickMs ?? 1000);
     this.#acceptLoops = this.#listeners.map((listener) => this.#accept(listener));
@@ -253,6 +264,22 @@ export class ChatServer {
     return { admitted: true };
   }
 
+  /** What a cluster node may do to the connections this server holds. */
+  #edge(): NodeEdge {
+    return {
+      has: (id) => this.#fanout.connection(id) !== undefined,
+      send: (id, event) => this.#fanout.send(id, event),
+      close: (id, reason) => {
+        const connection = this.#fanout.connection(id);
+        if (!connection || connection.closing) return;
+        this.#log("info", "disconnect", { id, reason });
+        this.#fanout.unadmit(id);
+        connection.finish({ type: "bye", at: Date.now(), reason }, SHUTDOWN_FLUSH_MS);
+      },
+      ids: () => [...this.#sessions.keys()].map((connection) => connection.id),
+    };
+  }
+
   #capRefusal(ip: string): { limit: string; text: string } | null {
     if (this.#stopping) return { limit: "stopping", text: "The server is shutting down." };
     if (this.#sessions.size + this.#awaitingHeader >= this.limits.maxConnections) {
@@ -292,7 +319,7 @@ export class ChatServer {
     });
     this.#fanout.unadmit(connection.id);
     connection.finish({ type: "bye", at: this.room.clock.now(), reason }, graceMs);
-    this.room.leave(connection.id, reason);
+    this.#input.leave(connection.id, reason);
   }
 
   #overflowed(connection: Connection): void {
@@ -318,7 +345,7 @@ export class ChatServer {
     else this.#perIp.set(ip, left);
     this.#log("debug", "closed", { id: connection.id });
     try {
-      this.room.drop(connection.id);
+      this.#input.drop(connection.id);
     } catch (error) {
       this.#log("error", "error", { where: "drop", error: String(error) });
     }
@@ -341,7 +368,7 @@ export class ChatServer {
   #tick(): void {
     let more = false;
     try {
-      more = this.room.tick();
+      more = this.#input.tick();
     } catch (error) {
       this.#log("error", "error", { where: "tick", error: String(error) });
     }

@@ -17,6 +17,19 @@ export function isChatMessage(event: ConversationEvent): boolean {
 /** Conversation events kept for resume; history needs far fewer. */
 const DEFAULT_CAPACITY = 4096;
 
+/** Everything a memory store holds, as JSON: what a cluster's snapshot keeps of it. */
+export interface MemoryStoreContents {
+  capacity: number;
+  /** Oldest first, as the rings hold them. */
+  events: ConversationEvent[];
+  messages: ConversationEvent[];
+  lastSeq: number;
+  schedules: Schedule[];
+  lastScheduleId: number;
+  notes: [string, PrivateEvent[]][];
+  settings: [string, string][];
+}
+
 /** A fixed-size ring, oldest first. */
 class Ring<T> {
   #items: T[] = [];
@@ -44,9 +57,15 @@ class Ring<T> {
   at(index: number): T {
     return this.#items[(this.#head + index) % this.#items.length];
   }
+
+  /** Every item, oldest first. */
+  toArray(): T[] {
+    return [...this.#items.slice(this.#head), ...this.#items.slice(0, this.#head)];
+  }
 }
 
 export class MemoryStore implements RoomStore {
+  readonly capacity: number;
   #events: Ring<ConversationEvent>;
   #messages: Ring<ConversationEvent>;
   #lastSeq = 0;
@@ -56,8 +75,36 @@ export class MemoryStore implements RoomStore {
   #settings = new Map<string, string>();
 
   constructor(capacity = DEFAULT_CAPACITY) {
+    this.capacity = capacity;
     this.#events = new Ring(capacity);
     this.#messages = new Ring(capacity);
+  }
+
+  /** A store holding exactly what `contents()` returned. */
+  static from(contents: MemoryStoreContents): MemoryStore {
+    const store = new MemoryStore(contents.capacity);
+    for (const event of contents.events) store.#events.push(event);
+    for (const event of contents.messages) store.#messages.push(event);
+    store.#lastSeq = contents.lastSeq;
+    for (const schedule of contents.schedules) store.#schedules.set(schedule.id, schedule);
+    store.#lastScheduleId = contents.lastScheduleId;
+    store.#notes = new Map(contents.notes);
+    store.#settings = new Map(contents.settings);
+    return store;
+  }
+
+  /** What the store holds, as JSON values: live objects, to be serialized at once. */
+  contents(): MemoryStoreContents {
+    return {
+      capacity: this.capacity,
+      events: this.#events.toArray(),
+      messages: this.#messages.toArray(),
+      lastSeq: this.#lastSeq,
+      schedules: [...this.#schedules.values()],
+      lastScheduleId: this.#lastScheduleId,
+      notes: [...this.#notes],
+      settings: [...this.#settings],
+    };
   }
 
   appendEvent(event: ConversationEvent): void {

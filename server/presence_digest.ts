@@ -25,6 +25,14 @@ export interface PresenceDigestOptions {
   windowMs?: number;
 }
 
+/** What a digest holds, for a cluster's snapshot of the room (room_snapshot.ts). */
+export interface PresenceState {
+  briefVisitsEndedAt: number[];
+  joined: number;
+  left: number;
+  countingSince: number | null;
+}
+
 export class PresenceDigest {
   readonly limit: number;
   readonly windowMs: number;
@@ -35,9 +43,29 @@ export class PresenceDigest {
   /** When the current counting window began; null while announcing. */
   #countingSince: number | null = null;
 
-  constructor(options: PresenceDigestOptions = {}) {
+  constructor(options: PresenceDigestOptions = {}, state?: PresenceState) {
     this.limit = options.limit ?? 5;
     this.windowMs = options.windowMs ?? 10_000;
+    if (state) {
+      this.#briefVisitsEndedAt = [...state.briefVisitsEndedAt];
+      this.#joined = state.joined;
+      this.#left = state.left;
+      this.#countingSince = state.countingSince;
+    }
+  }
+
+  get state(): PresenceState {
+    return {
+      briefVisitsEndedAt: [...this.#briefVisitsEndedAt],
+      joined: this.#joined,
+      left: this.#left,
+      countingSince: this.#countingSince,
+    };
+  }
+
+  /** When `due()` will next act (say the counts or end counting); null while announcing. */
+  get dueAt(): number | null {
+    return this.#countingSince === null ? null : this.#countingSince + this.windowMs;
   }
 
   /** True while joins and leaves are counted rather than announced. */

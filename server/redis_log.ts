@@ -14,6 +14,9 @@
  * - `chat:{room}:due`   sorted set: schedule id scored by its due time (ms)
  * - `chat:{room}:sched` hash: schedule id to its entry's JSON
  * - `chat:{room}:lease:<name>` a lease's holder, with a TTL
+ * - `chat:{room}:nodes`  counter: the last node number handed out
+ * - `chat:{room}:value:<name>` a value the first node to ask set (a secret, settings)
+ * - `chat:{room}:snapshot` hash: seq, data (the newest snapshot and the seq it follows)
  *
  * Ordering: `seq` is the stream ID's sequence part, made by `XADD 0-*`,
  * which is the stream's own last-generated ID plus one. Redis keeps that ID
@@ -219,12 +222,30 @@ redis.call('DEL', KEYS[1])
 return 1
 `);
 
+/** KEYS: value. ARGV: proposed. Sets the value if it has none; returns the value. */
+const SHARED_VALUE = new Script(`
+local value = redis.call('GET', KEYS[1])
+if value then return value end
+redis.call('SET', KEYS[1], ARGV[1])
+return ARGV[1]
+`);
+
+/** KEYS: snapshot. ARGV: seq, data. Keeps the newer snapshot; returns 1 if this one was kept. */
+const SAVE_SNAPSHOT = new Script(`
+local current = tonumber(redis.call('HGET', KEYS[1], 'seq') or '-1')
+if current >= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'seq', ARGV[1], 'data', ARGV[2])
+return 1
+`);
+
 /** The keys of one room. */
 class RoomKeys {
   readonly log: string;
   readonly clock: string;
   readonly due: string;
   readonly sched: string;
+  readonly nodes: string;
+  readonly snapshot: string;
   readonly #prefix: string;
 
   constructor(room: string) {
@@ -237,6 +258,12 @@ class RoomKeys {
     this.clock = `${this.#prefix}clock`;
     this.due = `${this.#prefix}due`;
     this.sched = `${this.#prefix}sched`;
+    this.nodes = `${this.#prefix}nodes`;
+    this.snapshot = `${this.#prefix}snapshot`;
+  }
+
+  value(name: string): string {
+    return `${this.#prefix}value:${name}`;
   }
 
   lease(name: string): string {
@@ -486,6 +513,45 @@ export class RedisLog<E> {
   /** Who holds the lease now, or null. */
   async leaseHolder(name: string): Promise<string | null> {
     return await this.#send("leaseHolder", ["GET", this.#keys.lease(name)]) as string | null;
+  }
+
+  /** A number no other caller for this room has had or will have: 1, 2, 3, ... */
+  async nextNodeNumber(): Promise<number> {
+    return Number(await this.#send("nextNodeNumber", ["INCR", this.#keys.nodes]));
+  }
+
+  /**
+   * The room's value `name`: whatever it already is, or `proposed` if it has
+   * none yet (then it is set, once, for every later caller).
+   */
+  async sharedValue(name: string, proposed: string): Promise<string> {
+    if (!/^[a-z][a-z0-9_-]*$/.test(name)) throw new RangeError(`Invalid value name "${name}"`);
+    return await this.#eval("sharedValue", SHARED_VALUE, [this.#keys.value(name)], [
+      proposed,
+    ]) as string;
+  }
+
+  /**
+   * Keeps `data` as the snapshot of everything up to and including `seq`,
+   * unless a snapshot of a later seq is already kept; true if this one was.
+   */
+  async saveSnapshot(seq: number, data: string): Promise<boolean> {
+    checkSeq(seq);
+    return await this.#eval("saveSnapshot", SAVE_SNAPSHOT, [this.#keys.snapshot], [
+      String(seq),
+      data,
+    ]) === 1;
+  }
+
+  /** The newest snapshot and the seq it follows, or null if none was saved. */
+  async loadSnapshot(): Promise<{ seq: number; data: string } | null> {
+    const [seq, data] = await this.#send("loadSnapshot", [
+      "HMGET",
+      this.#keys.snapshot,
+      "seq",
+      "data",
+    ]) as [string | null, string | null];
+    return seq === null || data === null ? null : { seq: Number(seq), data };
   }
 
   /** Closes every connection; open tails end, and later calls reject. */

@@ -28,7 +28,11 @@ import {
 } from "../protocol/text.ts";
 import { CommandError } from "./command_error.ts";
 import { MemoryStore } from "./memory_store.ts";
-import { PresenceDigest, type PresenceDigestOptions } from "./presence_digest.ts";
+import {
+  PresenceDigest,
+  type PresenceDigestOptions,
+  type PresenceState,
+} from "./presence_digest.ts";
 import { addressOf, type ScheduleLimits, ScheduleQueue } from "./schedule_queue.ts";
 import type { RoomStore, ScheduleInfo } from "./store.ts";
 import { formatClock } from "../protocol/time.ts";
@@ -112,6 +116,23 @@ export interface RoomOptions {
   firePerTick?: { count: number; bytes: number };
   /** When joins and leaves are summarized instead of announced (presence_digest.ts). */
   presence?: PresenceDigestOptions;
+  /**
+   * A cluster node starts from a snapshot (room_snapshot.ts): the room as it
+   * was, with `store` holding what it had stored. It is taken as it is:
+   * nothing is settled or ticked at start, which the log decides.
+   */
+  state?: RoomState;
+}
+
+/** The room beyond its store, as a cluster's snapshot keeps it (room_snapshot.ts). */
+export interface RoomState {
+  /** In the room's own order, which the leaves of one tick follow. */
+  members: Member[];
+  owner: MemberId | null;
+  standIn: MemberId | null;
+  arrivals: number;
+  overdueAtStart: number[];
+  presence: PresenceState;
 }
 
 export interface JoinOptions {
@@ -209,7 +230,7 @@ export class Room {
     this.clock = options.clock ?? systemClock;
     this.store = options.store ?? new MemoryStore();
     this.historySize = options.historySize ?? 50;
-    this.#presence = new PresenceDigest(options.presence);
+    this.#presence = new PresenceDigest(options.presence, options.state?.presence);
     this.resumeGraceMs = options.resumeGraceMs ?? 60_000;
     this.#newToken = options.newToken ?? (() => crypto.randomUUID());
     this.#limits = options.sendLimits ?? {
@@ -222,8 +243,12 @@ export class Room {
     this.#nextScheduleId = this.store.lastScheduleId() + 1;
     this.#firePerTick = options.firePerTick ?? DEFAULT_FIRE_PER_TICK;
     this.#topic = parseTopic(this.store.loadSetting("topic"));
-    this.#settleOverdueSchedules();
-    this.tick();
+    if (options.state) {
+      this.#restore(options.state);
+    } else {
+      this.#settleOverdueSchedules();
+      this.tick();
+    }
   }
 
   // ---- queries ----
@@ -257,6 +282,34 @@ export class Room {
 
   get lastSeq(): number {
     return this.#seq;
+  }
+
+  /** The room beyond its store, for a snapshot: live objects, to be copied at once. */
+  state(): RoomState {
+    return {
+      members: [...this.#members.values()],
+      owner: this.#owner?.id ?? null,
+      standIn: this.#standIn?.id ?? null,
+      arrivals: this.#arrivals,
+      overdueAtStart: [...this.#overdueAtStart],
+      presence: this.#presence.state,
+    };
+  }
+
+  /**
+   * The earliest time at which `tick()` has something to do (a schedule, the
+   * end of a grace, a churn count), or null: a cluster ticks only then.
+   */
+  nextTickAt(): number | null {
+    let next = this.#schedules.nextDue();
+    const consider = (at: number | null) => {
+      if (at !== null && (next === null || at < next)) next = at;
+    };
+    consider(this.#presence.dueAt);
+    for (const member of this.#members.values()) {
+      if (member.detachedAt !== undefined) consider(member.detachedAt + this.resumeGraceMs);
+    }
+    return next;
   }
 
   // ---- what connections do ----
@@ -729,6 +782,26 @@ export class Room {
   }
 
   // ---- internals ----
+
+  /** Takes a snapshot's members and ownership; what follows from them is rebuilt. */
+  #restore(state: RoomState): void {
+    for (const member of state.members) {
+      this.#members.set(member.id, member);
+      this.#index(member);
+      if (member.away !== undefined || member.detachedAt !== undefined) this.#absent.add(member);
+    }
+    for (const member of state.members) {
+      for (const ignored of member.ignoring ?? []) {
+        let ignorers = this.#ignoredBy.get(ignored);
+        if (!ignorers) this.#ignoredBy.set(ignored, ignorers = new Set());
+        ignorers.add(member);
+      }
+    }
+    this.#owner = state.owner === null ? null : this.#members.get(state.owner) ?? null;
+    this.#standIn = state.standIn === null ? null : this.#members.get(state.standIn) ?? null;
+    this.#arrivals = state.arrivals;
+    for (const id of state.overdueAtStart) this.#overdueAtStart.add(id);
+  }
 
   /** The member on connection `id`, if it is attached (not held for a resume). */
   #active(id: MemberId): Member | undefined {

@@ -104,6 +104,16 @@ export class ScheduleQueue {
     return false;
   }
 
+  /** When the earliest pending schedule is due, or null when none is pending. */
+  nextDue(): number | null {
+    while (this.#heap.length > 0) {
+      const [due, id] = this.#heap[0];
+      if (this.#byId.has(id)) return due;
+      this.#pop();
+    }
+    return null;
+  }
+
   /** The earliest pending schedule due at or before `now`, taken out; or null. */
   takeDue(now: number): ScheduleInfo | null {
     while (this.#heap.length > 0) {

@@ -11,14 +11,16 @@ import { readLines } from "../protocol/line_reader.ts";
 import { PLAIN_GREETING } from "../protocol/plain.ts";
 import { TelnetFilter } from "../protocol/telnet.ts";
 import { isTimeZone } from "../protocol/time.ts";
-import { handleLine } from "./commands.ts";
 import type { Connection } from "./connection.ts";
 import { FloodControl } from "./flood_control.ts";
 import type { LogSink } from "./log.ts";
 import type { Room } from "./room.ts";
+import type { RoomInput } from "./room_input.ts";
 
 export interface SessionHost {
   room: Room;
+  /** Where joins and lines go: the room at once, or a cluster's shared log. */
+  input: RoomInput;
   limits: Limits;
   /** Delivers a private line in order with the broadcasts around it (the fan-out). */
   send(connection: Connection, event: ServerEvent): void;
@@ -68,6 +70,8 @@ export class Session {
   #registerTimer: ReturnType<typeof setTimeout> | undefined;
   #framingChosen = false;
   #registered = false;
+  /** A join the room has not answered yet (a cluster's log); lines wait behind it. */
+  #joining: Promise<void> | undefined;
   /** Telnet commands are taken out of a plain connection's bytes; null once it chose JSON. */
   #telnet: TelnetFilter | null = new TelnetFilter();
 
@@ -191,6 +195,12 @@ export class Session {
   }
 
   #handle(line: string): void {
+    if (this.#joining) {
+      this.#joining.then(() => {
+        if (!this.#connection.closing) this.#handle(line);
+      });
+      return;
+    }
     // A telnet client that mangled bytes (or sent invalid UTF-8) before it
     // agreed to send 8-bit data: the line is not what the user typed.
     if (this.#telnet?.speaksTelnet && line.includes("\uFFFD")) {
@@ -201,7 +211,7 @@ export class Session {
       if (this.#connection.framing === "json") {
         this.#handleJson(line);
       } else if (this.#registered) {
-        handleLine(this.#host.room, this.#connection.id, line);
+        this.#host.input.line(this.#connection.id, line);
       } else {
         this.#register(line);
       }
@@ -225,7 +235,7 @@ export class Session {
     } else if (message?.type === "say" && typeof message.text === "string" && this.#registered) {
       const problem = sayProblem(message.text, this.#host.limits);
       if (problem) this.#error(problem);
-      else handleLine(this.#host.room, this.#connection.id, message.text);
+      else this.#host.input.line(this.#connection.id, message.text);
     } else {
       this.#error("Malformed message: unknown type or missing field.");
     }
@@ -235,7 +245,7 @@ export class Session {
     const timeZone = typeof message?.timeZone === "string" && isTimeZone(message.timeZone)
       ? message.timeZone
       : undefined;
-    const joined = this.#host.room.join(this.#connection.id, nick, {
+    const joined = this.#host.input.join(this.#connection.id, nick, {
       resumable: this.#connection.framing === "json",
       resume: typeof message?.resume === "string" ? message.resume : undefined,
       // Checked by the room, which says what was wrong with it.
@@ -244,7 +254,17 @@ export class Session {
       address: this.#connection.remoteIp,
       admit: () => this.#host.admitJoin?.(this.#connection.remoteIp) ?? null,
     });
-    if (!joined) return;
+    if (joined instanceof Promise) {
+      this.#joining = joined.catch(() => false).then((ok) => {
+        this.#joining = undefined;
+        if (ok) this.#joined();
+      });
+    } else if (joined) {
+      this.#joined();
+    }
+  }
+
+  #joined(): void {
     this.#registered = true;
     clearTimeout(this.#registerTimer);
     this.#registerTimer = undefined;
