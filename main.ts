@@ -76,6 +76,31 @@ export function parseWebAddress(value: string): { host?: string; port: number } 
   return host === undefined ? { port } : { host, port };
 }
 
+/** Reads `--redis`: redis://HOST[:PORT][/DB] (rediss:// for TLS). */
+export function parseRedisUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    throw new InvalidArgumentError(`"${value}" is not a URL such as redis://10.0.0.5:6379.`);
+  }
+  if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
+    throw new InvalidArgumentError(`"${value}" is not a redis:// or rediss:// URL.`);
+  }
+  if (!/^\/?(\d{1,2})?$/.test(url.pathname)) {
+    throw new InvalidArgumentError(`"${value}": the path may only be a database number, as in /0.`);
+  }
+  return url.href;
+}
+
+/** Reads `--room`: a name without braces (they would split the room's keys in Redis Cluster). */
+function roomName(value: string): string {
+  if (!/^[^{}\s]{1,100}$/.test(value)) {
+    throw new InvalidArgumentError("A room name is 1 to 100 characters, without spaces or braces.");
+  }
+  return value;
+}
+
 /** Where plain TCP listens beside TLS unless --plain-port or --tls-only says otherwise. */
 export const DEFAULT_PLAIN_PORT = 9998;
 
@@ -134,6 +159,25 @@ Examples:
     .addOption(
       new Option("--memory", "keep everything in memory; nothing survives a restart")
         .default(false).conflicts("data"),
+    )
+    .addOption(
+      new Option(
+        "--redis <url>",
+        "serve one room together with other chat serve nodes through this Redis, " +
+          "redis://HOST:PORT[/DB]; history lives there (docs/cluster.md)",
+      ).argParser(parseRedisUrl).conflicts(["data", "memory"]),
+    )
+    .option("--room <name>", 'with --redis, the room\'s name in Redis (default "main")', roomName)
+    .option(
+      "--node-timeout <seconds>",
+      "with --redis, how long a node may go silent before its members count as disconnected " +
+        "(default 5)",
+      integer(1, 3600),
+    )
+    .option(
+      "--reuse-port",
+      "let several chat serve processes on this machine listen on the same --port (SO_REUSEPORT)",
+      false,
     )
     .option(
       "--history <n>",
@@ -262,11 +306,12 @@ Examples:
   chat serve --memory --history 0             a throwaway room
   chat serve --web 8080                       browsers join at http://HOST:8080/
   chat serve --log-format json                logs for journald or a log shipper
+  chat serve --redis redis://10.0.0.5:6379    one room on several nodes (docs/cluster.md)
   chat serve --tls-cert fullchain.pem --tls-key privkey.pem
                                               TLS on 9999, plain on ${DEFAULT_PLAIN_PORT}`,
     )
     .action(async (flags, command) => {
-      const problem = tlsFlagProblem(flags);
+      const problem = tlsFlagProblem(flags) ?? clusterFlagProblem(flags);
       if (problem) command.error(`error: ${problem}`, { exitCode: 2, code: "chat.usage" });
       const { serve } = await import("./server/serve.ts");
       const defaultJoinRate = {
@@ -284,6 +329,12 @@ Examples:
         web: flags.web && { host: flags.web.host ?? flags.host, port: flags.web.port },
         exempt: flags.exempt,
         trustedProxies: flags.trustedProxy,
+        redis: flags.redis === undefined ? undefined : {
+          url: flags.redis,
+          room: flags.room ?? "main",
+          nodeTimeoutMs: (flags.nodeTimeout ?? 5) * 1000,
+        },
+        reusePort: flags.reusePort,
         tls: flags.tlsCert === undefined || flags.tlsKey === undefined ? undefined : {
           certFile: flags.tlsCert,
           keyFile: flags.tlsKey,
@@ -370,6 +421,24 @@ Examples:
     });
 
   return program;
+}
+
+/** What is wrong with the cluster flags of `chat serve`, or null. */
+function clusterFlagProblem(flags: {
+  redis?: string;
+  room?: string;
+  nodeTimeout?: number;
+  reusePort: boolean;
+  tlsCert?: string;
+}): string | null {
+  if (flags.redis === undefined && flags.room !== undefined) return "--room needs --redis.";
+  if (flags.redis === undefined && flags.nodeTimeout !== undefined) {
+    return "--node-timeout needs --redis.";
+  }
+  if (flags.reusePort && flags.tlsCert !== undefined) {
+    return "--reuse-port works without TLS for now; put TLS in front of the nodes (docs/cluster.md).";
+  }
+  return null;
 }
 
 /** What is wrong with the TLS flags of `chat serve`, or null. */

@@ -7,9 +7,11 @@
 import type { Limits } from "../protocol/limits.ts";
 import type { AddressRanges } from "./address_range.ts";
 import { ChatServer } from "./chat_server.ts";
+import { ClusterError, ClusterNode } from "./cluster_node.ts";
 import { startIdleCollector } from "./idle_collector.ts";
 import { createLogger, type LogFormat, type LogLevel, type LogSink } from "./log.ts";
 import { openStore } from "./open_store.ts";
+import { RedisUnavailableError } from "./redis_log.ts";
 import { type RoomStore, StoreOpenError } from "./store.ts";
 import { WebServer } from "./web_server.ts";
 import {
@@ -39,6 +41,10 @@ export interface ServeOptions {
   exempt?: AddressRanges;
   /** Whose PROXY headers are believed (`--trusted-proxy`). */
   trustedProxies?: AddressRanges;
+  /** Serve the room with other nodes over this Redis (`--redis`); the store is then the log. */
+  redis?: { url: string; room: string; nodeTimeoutMs: number };
+  /** Share the port with other processes on this machine (`--reuse-port`). */
+  reusePort?: boolean;
 }
 
 /** Runs a room until a signal stops it; resolves with the exit code. */
@@ -46,10 +52,31 @@ export async function serve(options: ServeOptions): Promise<number> {
   const logger = createLogger({ level: options.logLevel, format: options.logFormat });
   const log: LogSink = (level, event, fields) => logger[level](event, fields);
   let store: RoomStore;
-  let dataPath: string | null;
+  let dataPath: string | null = null;
+  let node: ClusterNode | undefined;
   try {
-    ({ store, path: dataPath } = await openStore(options));
+    if (options.redis) {
+      node = await ClusterNode.open({
+        redisUrl: options.redis.url,
+        room: options.redis.room,
+        nodeTimeoutMs: options.redis.nodeTimeoutMs,
+        log,
+        settings: {
+          historySize: options.historySize,
+          maxSchedules: options.limits.maxSchedules,
+          maxSchedulesPerAddress: options.limits.maxSchedulesPerAddress,
+          scheduleBytesPerMinute: options.limits.scheduleBytesPerMinute,
+        },
+      });
+      store = node.store;
+    } else {
+      ({ store, path: dataPath } = await openStore(options));
+    }
   } catch (error) {
+    if (error instanceof RedisUnavailableError || error instanceof ClusterError) {
+      logger.error("error", { error: error.message });
+      return 1;
+    }
     // A locked, unreadable or unwritable data file is the operator's to fix: one line, exit 1.
     const message = error instanceof StoreOpenError
       ? error.message
@@ -81,9 +108,14 @@ export async function serve(options: ServeOptions): Promise<number> {
       log,
       exempt: options.exempt,
       trustedProxies: options.trustedProxies,
+      reusePort: options.reusePort,
+      ...(node
+        ? { replica: node, clock: node.clock, newToken: node.newToken, state: node.state }
+        : {}),
     });
   } catch (error) {
     store.close();
+    await node?.close();
     if (error instanceof ListenError) {
       logger.error("error", { error: error.message });
       return 1;
@@ -100,13 +132,24 @@ export async function serve(options: ServeOptions): Promise<number> {
     });
     return 2;
   }
-  logger.info(
-    "data",
-    dataPath === null ? { store: "memory (nothing survives a restart)" } : {
-      store: "file",
-      path: dataPath,
-    },
-  );
+  if (node) {
+    node.start();
+    logger.info("cluster", {
+      node: node.nodeId,
+      room: node.room,
+      from: node.startSeq,
+      logEnd: node.logEndAtStart,
+      snapshot: node.state !== undefined,
+    });
+  } else {
+    logger.info(
+      "data",
+      dataPath === null ? { store: "memory (nothing survives a restart)" } : {
+        store: "file",
+        path: dataPath,
+      },
+    );
+  }
   let web: WebServer | null = null;
   if (options.web) {
     try {
@@ -117,6 +160,7 @@ export async function serve(options: ServeOptions): Promise<number> {
       });
     } catch (error) {
       await server.shutdown();
+      await node?.close();
       logger.error("error", {
         error: error instanceof Deno.errors.AddrInUse
           ? `Port ${options.web.port} is already in use.`
@@ -153,15 +197,23 @@ export async function serve(options: ServeOptions): Promise<number> {
   };
   const listeners = signals.map((signal) => [signal, onSignal(signal)] as const);
   for (const [signal, listener] of listeners) Deno.addSignalListener(signal, listener);
-  await stopped.promise;
+  // A cluster node whose copy of the room can no longer follow the log stops, exit 1.
+  const failure = await Promise.race([
+    stopped.promise.then(() => null),
+    node?.failed ?? new Promise<never>(() => {}),
+  ]);
   stopReloading();
   stopCollector();
   // The room says goodbye to every member, browsers included, before the web port closes.
-  await server.shutdown();
+  await server.shutdown(
+    failure === null ? undefined : "The server lost the room's log; reconnect.",
+  );
   await web?.shutdown();
+  // Their drops reach the log before the node lets go of Redis.
+  await node?.close();
   logger.info("stopped", {});
   for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
-  return 0;
+  return failure === null ? 0 : 1;
 }
 
 /** The commands a member types to join, for the first log lines. */
