@@ -54,8 +54,6 @@ const JANITOR_LEASE = "janitor";
 const TICK_SCHEDULE = "tick";
 /** A snapshot is saved at least this often while the room changes. */
 const SNAPSHOT_EVERY_MS = 30_000;
-/** A lapsed node is reported again only after this long. */
-const NODE_DOWN_REPEAT_MS = 5_000;
 
 /** Told to members while Redis is away, and again when it is back. */
 export const REDIS_DOWN_NOTICE = "The room cannot reach its shared log (Redis) just now. " +
@@ -153,7 +151,8 @@ export class ClusterNode implements RoomReplica, RoomInput {
   #scheduledTick: number | null | undefined = undefined;
   #snapshotSeq: number;
   #snapshotAt = Date.now();
-  #reportedDown = new Map<number, number>();
+  /** Nodes with members whose lease the janitor found missing, and since when (its clock). */
+  #missingSince = new Map<number, number>();
 
   private constructor(init: {
     log: RedisLog<RoomEntry>;
@@ -279,6 +278,11 @@ export class ClusterNode implements RoomReplica, RoomInput {
   /** The seq of the last entry this node applied. */
   get position(): number {
     return this.#position;
+  }
+
+  /** The seq of the last entry in the log now (asks Redis). */
+  logEnd(): Promise<number> {
+    return this.#log.lastSeq();
   }
 
   /** Whether this node reaches Redis (and so accepts lines). */
@@ -489,10 +493,14 @@ export class ClusterNode implements RoomReplica, RoomInput {
       if (this.#janitor && !wasJanitor) {
         this.#sink("info", "cluster", { node: this.nodeId, janitor: true });
         this.#scheduledTick = undefined;
+        this.#missingSince.clear();
       }
       if (this.#janitor) await this.#janitorWork();
       this.#reconcile();
     } catch (error) {
+      // While Redis is away no lease is renewed: once it is back, every node
+      // gets a whole timeout to renew its own before it is missed.
+      this.#missingSince.clear();
       if (!(error instanceof RedisUnavailableError)) {
         this.#sink("error", "error", { where: "cluster", error: String(error) });
       }
@@ -515,12 +523,25 @@ export class ClusterNode implements RoomReplica, RoomInput {
       const node = nodeOf(member.id);
       if (node !== this.nodeNumber && member.detachedAt === undefined) nodes.add(node);
     }
+    for (const node of this.#missingSince.keys()) {
+      if (!nodes.has(node)) this.#missingSince.delete(node);
+    }
+    // A node is down once its lease has been missing for a whole timeout, as
+    // this janitor saw it: a lease that lapsed while Redis was away, or
+    // before this node became janitor, is not enough.
     for (const node of nodes) {
-      if (now - (this.#reportedDown.get(node) ?? -Infinity) < NODE_DOWN_REPEAT_MS) continue;
-      if (await this.#log.leaseHolder(`node:${node}`) !== null) continue;
-      this.#reportedDown.set(node, now);
-      this.#sink("warn", "cluster", { node: `node-${node}`, state: "down" });
-      await this.#append({ kind: "node_down", node });
+      if (await this.#log.leaseHolder(`node:${node}`) !== null) {
+        this.#missingSince.delete(node);
+        continue;
+      }
+      const since = this.#missingSince.get(node);
+      if (since === undefined) {
+        this.#missingSince.set(node, now);
+      } else if (now - since >= this.#nodeTimeoutMs) {
+        this.#missingSince.set(node, now);
+        this.#sink("warn", "cluster", { node: `node-${node}`, state: "down" });
+        await this.#append({ kind: "node_down", node });
+      }
     }
     const behind = this.#position - this.#snapshotSeq;
     if (
