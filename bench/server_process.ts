@@ -6,7 +6,7 @@
  * `taskset` execs into it, so the spawned pid is the one to measure; `start`
  * checks that against /proc before handing it back.
  */
-import { V8_FLAGS_ARGUMENT } from "../scripts/permissions.ts";
+import { RUNTIME_UNSTABLE_FLAGS, V8_FLAGS_ARGUMENT } from "../scripts/permissions.ts";
 import { identify, type ProcIdentity } from "./proc_stats.ts";
 
 /** How the server is started. */
@@ -70,6 +70,7 @@ export class ServerProcess {
       "run",
       "-A",
       ...(options.v8Flags ? [V8_FLAGS_ARGUMENT] : []),
+      ...RUNTIME_UNSTABLE_FLAGS,
       ...profile,
       options.entry,
       "serve",

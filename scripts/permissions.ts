@@ -44,6 +44,14 @@ export const RUNTIME_V8_FLAGS = ["--expose-gc"] as const;
 /** The `--v8-flags=` argument for `deno run` and `deno compile`. */
 export const V8_FLAGS_ARGUMENT = `--v8-flags=${RUNTIME_V8_FLAGS.join(",")}`;
 
+/**
+ * Unstable APIs the server uses: `Deno.listen({ reusePort: true })` for
+ * `chat serve --reuse-port` (Deno 2.9 still marks it unstable, and without
+ * the flag the call ends the process instead of throwing). The deno.json
+ * serve task, the compiled binary and the benchmark's server all pass it.
+ */
+export const RUNTIME_UNSTABLE_FLAGS = ["--unstable-net"] as const;
+
 /** `deno compile` / `deno run` flags for the shipped binary. */
 export const RUNTIME_PERMISSIONS: string[] = [
   // `serve` listens on any --host/--port and `join` dials any HOST:PORT the
@@ -59,4 +67,5 @@ export const RUNTIME_PERMISSIONS: string[] = [
   `--allow-env=${RUNTIME_ENV.join(",")}`,
   "--ignore-env",
   V8_FLAGS_ARGUMENT,
+  ...RUNTIME_UNSTABLE_FLAGS,
 ];

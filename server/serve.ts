@@ -51,6 +51,16 @@ export interface ServeOptions {
 export async function serve(options: ServeOptions): Promise<number> {
   const logger = createLogger({ level: options.logLevel, format: options.logFormat });
   const log: LogSink = (level, event, fields) => logger[level](event, fields);
+  // Without --unstable-net, Deno ends the process at the listen call instead of throwing.
+  if (
+    options.reusePort && typeof (Deno as { listenDatagram?: unknown }).listenDatagram !== "function"
+  ) {
+    logger.error("error", {
+      error: "--reuse-port needs Deno's --unstable-net flag (deno task serve and the chat " +
+        "binary pass it); with deno run, add --unstable-net.",
+    });
+    return 1;
+  }
   let store: RoomStore;
   let dataPath: string | null = null;
   let node: ClusterNode | undefined;

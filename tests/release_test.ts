@@ -13,6 +13,7 @@ import {
 } from "../scripts/compile.ts";
 import {
   RUNTIME_PERMISSIONS,
+  RUNTIME_UNSTABLE_FLAGS,
   RUNTIME_V8_FLAGS,
   V8_FLAGS_ARGUMENT,
 } from "../scripts/permissions.ts";
@@ -117,6 +118,16 @@ Deno.test("every way to start the server passes the V8 flags in scripts/permissi
   assert(bench.includes("V8_FLAGS_ARGUMENT"), "the benchmark's server gets the flags");
   const unit = await readText("deploy/chat.service");
   assert(!unit.includes("--v8-flags"), "the compiled binary carries its flags itself");
+});
+
+Deno.test("every way to start the server passes the unstable flags --reuse-port needs", async () => {
+  const tasks = JSON.parse(await readText("deno.json")).tasks;
+  const bench = await readText("bench/server_process.ts");
+  assert(bench.includes("RUNTIME_UNSTABLE_FLAGS"), "the benchmark's server gets them");
+  for (const flag of RUNTIME_UNSTABLE_FLAGS) {
+    assert(tasks.serve.includes(flag), `deno task serve: ${tasks.serve}`);
+    assert(RUNTIME_PERMISSIONS.includes(flag), "the compiled binary gets them");
+  }
 });
 
 Deno.test("deno task compile shows deno's own error and says what is missing when the runtime cannot be downloaded", async () => {
