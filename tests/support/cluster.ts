@@ -12,6 +12,8 @@ import type { RedisServer } from "./redis_server.ts";
 
 export interface TestNodeOptions extends Partial<Omit<ClusterOptions, "redisUrl" | "settings">> {
   historySize?: number;
+  /** The room's resume grace (60 s in `chat serve`); every node of a room must share it. */
+  resumeGraceMs?: number;
   limits?: Partial<Limits>;
 }
 
@@ -50,6 +52,7 @@ export class TestNode implements AsyncDisposable {
       port: 0,
       historySize,
       limits,
+      resumeGraceMs: options.resumeGraceMs,
       store: node.store,
       clock: node.clock,
       newToken: node.newToken,
