@@ -29,6 +29,8 @@ export async function runFanout(
   targets: Target[],
   label = `fanout ${params.members}×${params.rate}/s${
     context.webShare > 0 ? `, ${Math.round(context.webShare * 100)} % WebSocket` : ""
+  }${
+    context.nodes > 1 ? `, ${context.nodes} nodes${context.reusePort ? " on one port" : ""}` : ""
   }`,
 ): Promise<RunResult> {
   const senders = Math.min(params.senders, params.members);
@@ -57,6 +59,8 @@ export async function runFanout(
       plan[place.worker].push({ sender, member: place.local });
     }
     const server0 = readProc(room.server.pid);
+    const nodes0 = room.servers.map((server) => readProc(server.pid)?.cpuSeconds ?? NaN);
+    const redis0 = room.redis?.pid ? readProc(room.redis.pid)?.cpuSeconds ?? NaN : NaN;
     const threads0 = readThreadCpu(room.server.pid);
     const machine0 = readMachineBusy();
     const generator0 = room.pool.cpuSeconds();
@@ -101,6 +105,10 @@ export async function runFanout(
     }
     const endMicros = nowMicros();
     const server1 = readProc(room.server.pid);
+    const nodeCpu = room.servers.map((server, node) =>
+      (readProc(server.pid)?.cpuSeconds ?? NaN) - nodes0[node]
+    );
+    const redisCpu = room.redis?.pid ? (readProc(room.redis.pid)?.cpuSeconds ?? NaN) - redis0 : NaN;
     result.notes.push(
       `server CPU by thread: ${describeThreadCpu(threads0, readThreadCpu(room.server.pid))}`,
     );
@@ -117,7 +125,33 @@ export async function runFanout(
     const activeSeconds = Math.max(1e-3, (stats.lastReceiveMicros || endMicros) - startMicros) /
       1e6;
     const wallSeconds = (endMicros - startMicros) / 1e6 + 0.2;
-    const serverCpu = server0 && server1 ? server1.cpuSeconds - server0.cpuSeconds : NaN;
+    const serverCpu = room.servers.length > 1
+      ? nodeCpu.reduce((a, b) => a + b, 0)
+      : server0 && server1
+      ? server1.cpuSeconds - server0.cpuSeconds
+      : NaN;
+    if (room.servers.length > 1) {
+      // Node n holds the members of workers n, n + N, ...: its share of the deliveries.
+      const share = room.servers.map((_, node) =>
+        room.counts.filter((_, worker) => worker % room.servers.length === node)
+          .reduce((a, b) => a + b, 0) / members
+      );
+      nodeCpu.forEach((cpu, node) => {
+        result.metrics[`node${node}CpuS`] = cpu;
+        result.metrics[`node${node}CpuPerDeliveryUs`] = cpu * 1e6 /
+          Math.max(1, stats.received * share[node]);
+      });
+      result.metrics.redisCpuS = redisCpu;
+      result.notes.push(
+        `CPU per node${context.reusePort ? " (deliveries split evenly: the kernel chose)" : ""}: ${
+          nodeCpu.map((cpu, node) =>
+            `node ${node} ${cpu.toFixed(2)} s (${
+              (cpu * 1e6 / Math.max(1, stats.received * share[node])).toFixed(2)
+            } µs per delivery to its members)`
+          ).join(", ")
+        }; redis-server ${redisCpu.toFixed(2)} s`,
+      );
+    }
     const generatorCpu = generator1 - generator0;
     Object.assign(result.metrics, {
       members,

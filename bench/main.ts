@@ -134,6 +134,8 @@ async function main(args: string[]): Promise<number> {
     workerCpus: pins.workers,
     generatorCores: pins.cores,
     webShare: options.webShare,
+    nodes: options.nodes,
+    reusePort: options.reusePort,
     progress: (message) =>
       console.error(`[bench ${(performance.now() / 1000).toFixed(1)} s] ${message}`),
   };
@@ -152,6 +154,8 @@ async function main(args: string[]): Promise<number> {
     quick: options.quick,
     v8Flags: options.v8Flags,
     webShare: options.webShare,
+    nodes: options.nodes,
+    reusePort: options.reusePort,
   };
   const outputPath = options.output.startsWith("/") ? options.output : `${ROOT}/${options.output}`;
   await writeJsonLines(outputPath, [], meta, false);

@@ -24,6 +24,10 @@ export interface BenchOptions {
   v8Flags: boolean;
   /** Share of the members (0 to 1) that join over a WebSocket (`chat serve --web`) instead of TCP. */
   webShare: number;
+  /** Serve the room from this many `chat serve --redis` nodes (fanout only); 1 is one plain server. */
+  nodes: number;
+  /** With nodes: all of them on one port (`--reuse-port`), the kernel spreading the members. */
+  reusePort: boolean;
   docs: boolean;
   /** Server entry point, relative to the repository root. */
   server: string;
@@ -52,6 +56,11 @@ Options:
   --no-v8-flags         start the server without --expose-gc, so its idle collector does nothing
   --web-share F         start the server with --web and put this share (0 to 1) of the members on
                         WebSockets instead of TCP (default 0)
+  --nodes N             serve the room from N chat serve --redis nodes over a redis-server the
+                        bench starts (fanout only; default 1, one server without Redis); load
+                        worker w talks to node w mod N
+  --reuse-port          with --nodes, every node listens on one port and the kernel spreads
+                        the members
   --no-docs             do not rewrite docs/performance.* after the full suite
   --server PATH         server entry point relative to the repo root (default main.ts)
   --output PATH         JSON lines file (default bench/results/latest.jsonl)
@@ -77,6 +86,8 @@ export function parseOptions(args: string[]): BenchOptions {
     profile: false,
     v8Flags: true,
     webShare: 0,
+    nodes: 1,
+    reusePort: false,
     docs: true,
     server: "main.ts",
     output: "bench/results/latest.jsonl",
@@ -149,6 +160,13 @@ export function parseOptions(args: string[]): BenchOptions {
         options.webShare = share;
         break;
       }
+      case "--nodes":
+        options.nodes = Math.floor(count(1));
+        if (options.nodes > 8) throw new ValidationError(`Option "--nodes" is at most 8`);
+        break;
+      case "--reuse-port":
+        options.reusePort = true;
+        break;
       case "--profile":
         options.profile = true;
         break;
@@ -173,6 +191,15 @@ export function parseOptions(args: string[]): BenchOptions {
     options.concurrency;
   if (sizing !== null && options.scenario === null) {
     throw new ValidationError("Sizes (--members, --rate, ...) need --scenario");
+  }
+  if (options.nodes > 1 && options.scenario !== "fanout") {
+    throw new ValidationError("--nodes needs --scenario fanout");
+  }
+  if (options.nodes > 1 && options.webShare > 0) {
+    throw new ValidationError("--nodes and --web-share do not go together yet");
+  }
+  if (options.reusePort && options.nodes < 2) {
+    throw new ValidationError("--reuse-port needs --nodes 2 or more");
   }
   return options;
 }

@@ -7,6 +7,7 @@ import { Histogram } from "./histogram.ts";
 import { readProc } from "./proc_stats.ts";
 import { type ServerOptions, ServerProcess } from "./server_process.ts";
 import { WorkerPool } from "./worker_pool.ts";
+import { type RedisServer, startRedis } from "../tests/support/redis_server.ts";
 
 /** Settings every scenario shares. */
 import type { RunResult } from "./result.ts";
@@ -20,6 +21,10 @@ export interface BenchContext {
   generatorCores: number;
   /** Share of the members (0 to 1) that join over a WebSocket. */
   webShare: number;
+  /** Nodes serving the room over Redis; 1 is one server without Redis. */
+  nodes: number;
+  /** With nodes: all on one port. */
+  reusePort: boolean;
   /** Progress messages for the console. */
   progress: (message: string) => void;
 }
@@ -41,7 +46,12 @@ export interface MemberPlace {
 }
 
 export class BenchRoom {
+  /** The first (or only) server. */
   readonly server: ServerProcess;
+  /** Every node serving the room (just `server` without --nodes). */
+  readonly servers: ServerProcess[];
+  /** The redis-server behind the nodes, or null. */
+  readonly redis: RedisServer | null;
   readonly pool: WorkerPool;
   /** Members per worker; worker w holds global members first[w] .. first[w] + counts[w] - 1. */
   readonly counts: number[];
@@ -50,12 +60,15 @@ export class BenchRoom {
 
   private constructor(
     context: BenchContext,
-    server: ServerProcess,
+    servers: ServerProcess[],
+    redis: RedisServer | null,
     pool: WorkerPool,
     counts: number[],
   ) {
     this.#context = context;
-    this.server = server;
+    this.server = servers[0];
+    this.servers = servers;
+    this.redis = redis;
     this.pool = pool;
     this.counts = counts;
     this.first = counts.map((_, index) => counts.slice(0, index).reduce((a, b) => a + b, 0));
@@ -63,20 +76,22 @@ export class BenchRoom {
 
   /** Starts a server and the workers; nobody has joined yet. */
   static async open(context: BenchContext, members: number, senders: number): Promise<BenchRoom> {
-    const server = await ServerProcess.start(context.server);
+    const { servers, redis } = await startServers(context);
     const workers = Math.max(1, Math.min(context.workers, members));
     const pool = WorkerPool.start({ workers, cpus: context.workerCpus });
     const counts = Array.from(
       { length: workers },
       (_, index) => Math.floor(members / workers) + (index < members % workers ? 1 : 0),
     );
-    const room = new BenchRoom(context, server, pool, counts);
+    const room = new BenchRoom(context, servers, redis, pool, counts);
+    const server = servers[0];
     try {
       // Large rooms get smaller read buffers so that 10,000 members fit in a worker's memory.
       const readBufferBytes = members > 2000 ? 8192 : 32768;
-      await pool.each(() => ({
+      await pool.each((worker) => ({
         op: "init",
-        port: server.port,
+        // Worker w's members are node w mod N's (with --reuse-port all ports are one).
+        port: servers[worker % servers.length].port,
         webPort: server.webPort,
         webShare: context.webShare,
         senders,
@@ -152,13 +167,45 @@ export class BenchRoom {
    * leaving one by one would make the server announce N leaves to N members.
    */
   async close(result?: RunResult): Promise<void> {
-    const diedEarly = this.server.exited !== null;
-    const exitCode = await this.server.stop();
+    for (const server of this.servers) {
+      const diedEarly = server.exited !== null;
+      const exitCode = await server.stop();
+      if (!diedEarly) continue;
+      this.#context.progress(`server log:\n${server.log.slice(-20).join("\n")}`);
+      result?.problems.push(`a server died during the run (exit ${exitCode})`);
+    }
     await this.pool.close();
-    if (!diedEarly) return;
-    this.#context.progress(`server log:\n${this.server.log.slice(-20).join("\n")}`);
-    result?.problems.push(`the server died during the run (exit ${exitCode})`);
+    await this.redis?.[Symbol.asyncDispose]();
   }
+}
+
+/** One server, or a redis-server and `context.nodes` nodes of one room on it. */
+async function startServers(
+  context: BenchContext,
+): Promise<{ servers: ServerProcess[]; redis: RedisServer | null }> {
+  if (context.nodes <= 1) {
+    return { servers: [await ServerProcess.start(context.server)], redis: null };
+  }
+  const redis = await startRedis();
+  const servers: ServerProcess[] = [];
+  try {
+    const room = `bench-${crypto.randomUUID()}`;
+    for (let node = 0; node < context.nodes; node++) {
+      servers.push(
+        await ServerProcess.start({
+          ...context.server,
+          redis: { url: redis.url, room },
+          reusePort: context.reusePort,
+          port: context.reusePort && node > 0 ? servers[0].port : 0,
+        }),
+      );
+    }
+  } catch (error) {
+    for (const server of servers) await server.stop();
+    await redis[Symbol.asyncDispose]();
+    throw error;
+  }
+  return { servers, redis };
 }
 
 export function sleep(ms: number): Promise<void> {

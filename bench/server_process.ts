@@ -23,6 +23,12 @@ export interface ServerOptions {
   v8Flags: boolean;
   /** Also serve the browser door (`--web 127.0.0.1:0`). */
   web: boolean;
+  /** A cluster node of this room (`--redis URL --room NAME`) instead of a `--memory` room. */
+  redis?: { url: string; room: string };
+  /** Listen on this port (default 0, any free one). */
+  port?: number;
+  /** Share the port with other nodes (`--reuse-port`). */
+  reusePort?: boolean;
 }
 
 const LISTENING = /listening address=([\d.]+):(\d+)/;
@@ -77,10 +83,13 @@ export class ServerProcess {
       "--host",
       "127.0.0.1",
       "--port",
-      "0",
+      String(options.port ?? 0),
       "--rate",
       "0",
-      "--memory",
+      ...(options.redis
+        ? ["--redis", options.redis.url, "--room", options.redis.room]
+        : ["--memory"]),
+      ...(options.reusePort ? ["--reuse-port"] : []),
       "--history",
       "0",
       "--max-connections",

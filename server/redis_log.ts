@@ -289,7 +289,7 @@ export class RedisLog<E> {
   readonly #closing = new AbortController();
 
   private constructor(url: string, keys: RoomKeys, client: Client, options: RedisLogOptions) {
-    this.#url = url;
+    this.#url = withoutPassword(url);
     this.#keys = keys;
     this.#client = client;
     this.#maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
@@ -708,6 +708,18 @@ function toRecord<E>([id, fields]: StreamEntry): LogRecord<E> {
   const fired = values.get("f");
   if (fired !== undefined) record.fired = { id: fired, due: Number(values.get("d")) };
   return record;
+}
+
+/** The URL as errors show it: a password in it (redis://:secret@host) is not repeated. */
+export function withoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password === "") return url;
+    parsed.password = "***";
+    return parsed.href;
+  } catch {
+    return url;
+  }
 }
 
 /** The seq in a stream ID `0-<seq>`. */

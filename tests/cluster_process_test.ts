@@ -7,6 +7,7 @@ import { assert, assertEquals } from "./support/assert.ts";
 import type { ServerEvent } from "../protocol/events.ts";
 import { RUNTIME_PERMISSIONS } from "../scripts/permissions.ts";
 import { REDIS_MISSING, redisAvailable, startRedis } from "./support/redis_server.ts";
+import { assertUsageErrors, runChat } from "./support/chat_command.ts";
 import { ServeProcess } from "./support/serve_process.ts";
 import { joinJson, JsonClient, LineClient } from "./support/test_server.ts";
 
@@ -136,4 +137,34 @@ Deno.test({
     assert(/ERROR error error=.*Redis at /.test(node.log), node.log);
     assert(!node.log.includes("listening"), node.log);
   },
+});
+
+Deno.test("the cluster flags of chat serve that do not fit are a one-line usage error, exit 2", async () => {
+  await assertUsageErrors([
+    [
+      ["serve", "--redis", "http://10.0.0.5"],
+      `option '--redis <url>' argument 'http://10.0.0.5' is invalid. "http://10.0.0.5" is not ` +
+      "a redis:// or rediss:// URL.",
+    ],
+    [
+      ["serve", "--redis", "redis://10.0.0.5", "--memory"],
+      "option '--redis <url>' cannot be used with option '--memory'",
+    ],
+    [["serve", "--room", "lobby"], "--room needs --redis."],
+    [["serve", "--node-timeout", "3"], "--node-timeout needs --redis."],
+    [
+      ["serve", "--redis", "redis://10.0.0.5", "--room", "a{b}"],
+      "option '--room <name>' argument 'a{b}' is invalid. A room name is 1 to 100 characters, " +
+      "without spaces or braces.",
+    ],
+  ]);
+});
+
+Deno.test("chat serve --reuse-port without Deno's --unstable-net says so and exits 1", async () => {
+  const { code, stderr } = await runChat(["serve", "--port", "0", "--reuse-port"]);
+  assertEquals(code, 1);
+  assert(
+    stderr.some((line) => line.includes("--reuse-port needs Deno's --unstable-net")),
+    stderr.join("\n"),
+  );
 });

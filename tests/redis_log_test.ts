@@ -11,6 +11,7 @@ import {
   type RedisLogOptions,
   type RedisStatus,
   RedisUnavailableError,
+  withoutPassword,
 } from "../server/redis_log.ts";
 import { REDIS_MISSING, redisAvailable, startRedis } from "./support/redis_server.ts";
 
@@ -475,5 +476,43 @@ Deno.test({
     );
     assert.ok(performance.now() - started < 2_000);
     await assert.rejects(RedisLog.connect(url, "a{b}"), RangeError);
+  },
+});
+
+Deno.test("errors name Redis's address without the password in its URL", () => {
+  assert.equal(withoutPassword("redis://:s3cret@10.0.0.5:6379/2"), "redis://:***@10.0.0.5:6379/2");
+  assert.equal(withoutPassword("redis://10.0.0.5:6379"), "redis://10.0.0.5:6379");
+});
+
+Deno.test({
+  name: "node numbers are never handed out twice; a shared value is the first one proposed; " +
+    "the newest snapshot is kept",
+  ignore,
+  async fn() {
+    await using redis = await startRedis();
+    const logs = opener(redis.url);
+    try {
+      const [a, b] = [await logs.open(), await logs.open()];
+      const numbers = await Promise.all([a, b, a, b].map((log) => log.nextNodeNumber()));
+      assert.deepEqual([...numbers].sort(), [1, 2, 3, 4]);
+      const [first, second] = await Promise.all([
+        a.sharedValue("secret", "from a"),
+        b.sharedValue("secret", "from b"),
+      ]);
+      assert.equal(first, second);
+      assert.equal(await a.sharedValue("secret", "later"), first);
+      assert.equal(await a.loadSnapshot(), null);
+      assert.equal(await a.saveSnapshot(10, "ten"), true);
+      assert.equal(await b.saveSnapshot(5, "five"), false, "an older snapshot is not kept");
+      assert.deepEqual(await b.loadSnapshot(), { seq: 10, data: "ten" });
+      assert.equal(await b.saveSnapshot(12, "twelve"), true);
+      assert.deepEqual(await a.loadSnapshot(), { seq: 12, data: "twelve" });
+      // Another room's keys are its own.
+      const other = await logs.open("elsewhere");
+      assert.equal(await other.loadSnapshot(), null);
+      assert.equal(await other.nextNodeNumber(), 1);
+    } finally {
+      await logs.closeAll();
+    }
   },
 });
