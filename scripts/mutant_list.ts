@@ -410,8 +410,8 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "bad-host-crashes",
     file: "server/serve.ts",
-    find: "    return 2;\n  }\n  logger.info(\n",
-    replace: "    throw error;\n  }\n  logger.info(\n",
+    find: "    return 2;\n  }\n  if (node) {\n",
+    replace: "    throw error;\n  }\n  if (node) {\n",
     breaks: "chat serve with a bad --host crashes with a stack trace.",
   },
   {
@@ -873,5 +873,92 @@ export const MUTANTS: readonly Mutant[] = [
     find: "            if (this.#link === link && !this.#registered && this.#ending === null) {",
     replace: "            if (false) {",
     breaks: "chat join told to wait by the join rate never tries again.",
+  },
+  {
+    id: "cluster-clock-local",
+    file: "server/cluster_node.ts",
+    find: "    this.clock = { now: () => this.#applying?.at ?? Date.now() };",
+    replace: "    this.clock = { now: () => Date.now() };",
+    breaks: "Each node stamps the room's events with its own clock, so the nodes' rooms differ.",
+  },
+  {
+    id: "cluster-lines-skip-log",
+    file: "server/cluster_node.ts",
+    find: '    this.#append({ kind: "line", member: id, text }).catch(() => {',
+    replace:
+      '    Promise.resolve(applyEntry(this.#room!, { kind: "line", member: id, text })).catch(() => {',
+    breaks: "A node applies its members' lines itself instead of through the log: members on " +
+      "other nodes never see them, and the order differs from node to node.",
+  },
+  {
+    id: "cluster-nick-decided-locally",
+    file: "server/cluster_node.ts",
+    find: "    this.#submitted.add(id);\n    return new Promise((resolve) => {",
+    replace:
+      "    this.#submitted.add(id);\n    if (holder) return false;\n    return new Promise((resolve) => {",
+    breaks: "A node refuses a nickname by its own view of the room, not by the log's order: a " +
+      "name taken a moment ago elsewhere can be given twice, and refusals come without a reason.",
+  },
+  {
+    id: "cluster-tick-by-local-timer",
+    file: "server/cluster_node.ts",
+    find: "  tick(): boolean {\n    return false;\n  }",
+    replace: "  tick(): boolean {\n    return this.#room!.tick();\n  }",
+    breaks: "Each node ticks its room by its own timer: schedules fire at different moments and " +
+      "seqs on each node, and the nodes' rooms differ.",
+  },
+  {
+    id: "cluster-tick-never-scheduled",
+    file: "server/cluster_node.ts",
+    find: '      else await this.#log.addSchedule(TICK_SCHEDULE, next, { kind: "tick" });',
+    replace: "      else await this.#log.cancelSchedule(TICK_SCHEDULE);",
+    breaks: "A cluster never ticks: scheduled messages are never sent and graces never end.",
+  },
+  {
+    id: "cluster-random-tokens",
+    file: "server/cluster_node.ts",
+    find: '      return createHash("sha256")',
+    replace:
+      '      if (this.#applying) return crypto.randomUUID();\n      return createHash("sha256")',
+    breaks: "Each node makes its own resume token, so a member cannot resume on another node.",
+  },
+  {
+    id: "cluster-redis-down-accepts-lines",
+    file: "server/cluster_node.ts",
+    find: "  line(id: MemberId, text: string): void {\n    if (!this.#available) {",
+    replace: "  line(id: MemberId, text: string): void {\n    if (false) {",
+    breaks: "While Redis is down a member's line is tried anyway, and the member is not told " +
+      "plainly that the room cannot take lines now.",
+  },
+  {
+    id: "cluster-replay-done-only-where-held",
+    file: "server/replica_outbox.ts",
+    find: "    if (!this.#holds(to)) {\n      done();\n      return;\n    }",
+    replace: "    if (!this.#holds(to)) return;",
+    breaks: "What a join or resume does after its replay (an owner taking its powers back) " +
+      "happens only on the node holding the member, so the nodes' rooms differ.",
+  },
+  {
+    id: "cluster-no-node-down",
+    file: "server/cluster_node.ts",
+    find: '        await this.#append({ kind: "node_down", node });',
+    replace: "",
+    breaks: "Members of a node that died stay in the room as if connected, forever.",
+  },
+  {
+    id: "cluster-snapshot-then-whole-log",
+    file: "server/cluster_node.ts",
+    find: "        startSeq: snapshot?.seq ?? 0,",
+    replace: "        startSeq: 0,",
+    breaks: "A node that starts late applies the whole log on top of the snapshot (or cannot " +
+      "start once the log was trimmed).",
+  },
+  {
+    id: "cluster-lines-overtake-join",
+    file: "server/session.ts",
+    find: "    if (this.#joining) {\n      this.#joining.then(() => {",
+    replace: "    if (false) {\n      this.#joining!.then(() => {",
+    breaks: "Lines sent right behind the nickname are taken as more nicknames while a cluster " +
+      "decides the join.",
   },
 ];

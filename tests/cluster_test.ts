@@ -10,7 +10,7 @@ import type { ServerEvent } from "../protocol/events.ts";
 import { REDIS_BACK_NOTICE, REDIS_DOWN_ERROR, REDIS_DOWN_NOTICE } from "../server/cluster_node.ts";
 import { settle, startNodes, TestNode, until } from "./support/cluster.ts";
 import { REDIS_MISSING, redisAvailable, startRedis } from "./support/redis_server.ts";
-import { joinJson, joinPlain, JsonClient } from "./support/test_server.ts";
+import { joinJson, joinPlain, JsonClient, LineClient } from "./support/test_server.ts";
 
 const ignore = !redisAvailable();
 if (ignore) console.warn(REDIS_MISSING);
@@ -71,6 +71,23 @@ Deno.test({
     } finally {
       await Promise.all(clients.map((client) => client.close()));
     }
+  },
+});
+
+Deno.test({
+  name: "lines sent right behind the nickname wait for the log's answer, and go out in order",
+  ignore,
+  async fn() {
+    await using redis = await startRedis();
+    await using nodes = await startNodes(redis, 2);
+    await using bob = await joinPlain(nodes[1].port, "bob");
+    await using ana = await LineClient.connect(nodes[0].port);
+    await ana.waitFor("Enter your nickname");
+    // One write: the nickname, then lines, before the room has answered the join.
+    await ana.write("ana\nfirst\nsecond\n/me third\n");
+    await bob.waitFor("ana: first");
+    await bob.waitFor("ana: second");
+    await bob.waitFor("* ana third");
   },
 });
 
