@@ -53,6 +53,9 @@ export class TestNode implements AsyncDisposable {
       historySize,
       limits,
       resumeGraceMs: options.resumeGraceMs,
+      // The server's own timer runs often: were a cluster node to tick its room by it
+      // rather than through the log, the nodes' rooms would soon differ.
+      tickMs: 25,
       store: node.store,
       clock: node.clock,
       newToken: node.newToken,
