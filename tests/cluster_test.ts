@@ -201,7 +201,8 @@ Deno.test({
 
 Deno.test({
   name:
-    "while Redis is down nodes refuse lines and say so; after it is back they agree and lost nothing",
+    "while Redis is down nodes refuse lines, say so and let nothing fall due; after it is back " +
+    "they agree and lost nothing",
   ignore,
   async fn() {
     await using redis = await startRedis();
@@ -211,6 +212,9 @@ Deno.test({
     try {
       await ana.say("before");
       await bob.waitFor((event) => event.type === "message" && event.text === "before");
+      await bob.say("/schedule +1s while Redis is away");
+      await bob.waitFor((event) => event.type === "schedule_ok");
+      const scheduledAt = Date.now();
 
       await redis.stop();
       const isNotice = (text: string) => (event: ServerEvent) =>
@@ -220,10 +224,18 @@ Deno.test({
       const refused = await ana.waitFor((event) => event.type === "error");
       assert(refused.type === "error" && refused.text === REDIS_DOWN_ERROR);
 
+      // Time passes only through the log: with Redis away, nothing falls due.
+      await new Promise((resolve) => setTimeout(resolve, 1_500 - (Date.now() - scheduledAt)));
+      assert(![ana, bob].some((client) => client.received.some((e) => e.type === "scheduled")));
+
       await redis.start();
       await Promise.all(
         [ana, bob].map((client) => client.waitFor(isNotice(REDIS_BACK_NOTICE), 5_000)),
       );
+      const fired = await Promise.all(
+        [ana, bob].map((client) => client.waitFor((event) => event.type === "scheduled")),
+      );
+      assertEquals(fired[0], fired[1]);
       await ana.say("after 1");
       await bob.say("after 2");
       for (const client of [ana, bob]) {
