@@ -34,6 +34,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import type { ServerEvent } from "../protocol/events.ts";
+import { normalizeNickname } from "../protocol/text.ts";
 import type { LogSink } from "./log.ts";
 import { MemoryStore } from "./memory_store.ts";
 import { type LogRecord, LogResetError, RedisLog, RedisUnavailableError } from "./redis_log.ts";
@@ -305,7 +306,7 @@ export class ClusterNode implements RoomReplica, RoomInput {
     }
     if (this.#pendingJoins.has(id)) return false;
     // The join rate is this node's own; it counts a fresh join of a free name.
-    const holder = this.#room!.findByNick(nick);
+    const holder = this.#room!.findByNick(normalizeNickname(nick));
     const resuming = asked.resume !== undefined && holder?.resumeToken === asked.resume;
     if (!holder && !resuming) {
       const held = admit?.();
