@@ -139,6 +139,7 @@ function styleOf(event: ServerEvent): string {
     case "nick_refused":
       return YELLOW;
     case "welcome":
+    case "challenge":
       return GREEN;
     case "error":
     case "kicked":
@@ -168,6 +169,8 @@ function mapUserText(
     case "join":
     case "welcome":
       return { ...event, nick: mapNick(event.nick) };
+    case "challenge":
+      return event;
     case "owner":
       return {
         ...event,

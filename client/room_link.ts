@@ -10,6 +10,7 @@ import {
   parseServerEvent,
   type ServerEvent,
 } from "../protocol/events.ts";
+import { JSON_HANDSHAKE_V2 } from "../protocol/identity.ts";
 import { type ByteReader, readLines } from "../protocol/line_reader.ts";
 import { connectTls, type TlsJoinOptions } from "./tls_connect.ts";
 
@@ -25,33 +26,41 @@ type RoomConn = ByteReader & Pick<Deno.Conn, "write" | "close">;
 export class RoomLink {
   /** What the user should be told about the room's certificate (a first visit), if anything. */
   readonly notice: string | null;
+  /** The link opened with `CHAT/2 json`: the room will send a challenge for a key to sign. */
+  readonly keyed: boolean;
   #conn: RoomConn;
   #closed = false;
   #writes: Promise<unknown> = Promise.resolve();
   #encoder = new TextEncoder();
 
-  private constructor(conn: RoomConn, notice: string | null) {
+  private constructor(conn: RoomConn, notice: string | null, keyed: boolean) {
     this.#conn = conn;
     this.notice = notice;
+    this.keyed = keyed;
   }
 
   /**
    * Connects (over TLS when `tls` is given) and sends the handshake; throws
    * if the room cannot be reached, or `RoomTrustError` if it is not trusted.
    */
-  static async open(host: string, port: number, tls?: TlsJoinOptions): Promise<RoomLink> {
+  static async open(
+    host: string,
+    port: number,
+    tls?: TlsJoinOptions,
+    keyed = false,
+  ): Promise<RoomLink> {
     if (tls) {
       const { conn, notice } = await connectTls(host, port, tls);
-      return RoomLink.#start(conn, notice);
+      return RoomLink.#start(conn, notice, keyed);
     }
     const conn = await Deno.connect({ hostname: host, port, transport: "tcp" });
     conn.setNoDelay(true);
-    return RoomLink.#start(conn, null);
+    return RoomLink.#start(conn, null, keyed);
   }
 
-  static #start(conn: RoomConn, notice: string | null): RoomLink {
-    const link = new RoomLink(conn, notice);
-    link.#writeLine(JSON_HANDSHAKE);
+  static #start(conn: RoomConn, notice: string | null, keyed: boolean): RoomLink {
+    const link = new RoomLink(conn, notice, keyed);
+    link.#writeLine(keyed ? JSON_HANDSHAKE_V2 : JSON_HANDSHAKE);
     return link;
   }
 

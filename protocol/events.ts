@@ -28,6 +28,7 @@ export const CONVERSATION_EVENT_TYPES = [
 
 /** Event types addressed to one member. */
 export const PRIVATE_EVENT_TYPES = [
+  "challenge",
   "welcome",
   "nick_refused",
   "whisper",
@@ -118,6 +119,11 @@ interface PrivateFields {
   };
   /** With `wait`, the name was fine but the join must wait that many seconds. */
   nick_refused: { nick: string; reason: string; wait?: number };
+  /**
+   * After `CHAT/2 json`: sign `nonce` (protocol/identity.ts) to join with a
+   * key; `password` says the room asks for its password in the `nick` message.
+   */
+  challenge: { nonce: string; password?: true };
   whisper: {
     from: string;
     to: string;
@@ -208,6 +214,10 @@ export type ClientMessage =
     lastSeq?: number;
     /** The client's IANA time zone: `/schedule HH:MM` from it means that zone's clock. */
     timeZone?: string;
+    /** Proof of the client's key (`CHAT/2` only): base64 raw public key and signature of the challenge. */
+    key?: { public: string; signature: string };
+    /** The room's password, when its `challenge` asked for it. */
+    password?: string;
   }
   | { type: "say"; text: string };
 

@@ -56,8 +56,8 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "join-resumes-from-zero",
     file: "client/join.ts",
-    find: "        lastSeq: this.#lastSeq > 0 ? this.#lastSeq : undefined,",
-    replace: "        lastSeq: this.#lastSeq > 0 ? 0 : undefined,",
+    find: "      lastSeq: this.#lastSeq > 0 ? this.#lastSeq : undefined,",
+    replace: "      lastSeq: this.#lastSeq > 0 ? 0 : undefined,",
     breaks: "chat join asks for the whole log again on every resume instead of what it missed.",
   },
   {
@@ -84,8 +84,8 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "rename-forgets-schedules",
     file: "server/room.ts",
-    find: "const oldKey = nicknameKey(old);",
-    replace: "const oldKey = old;",
+    find: "      for (const info of this.#schedules.byAuthor(member.author)) info.author = nick;",
+    replace: "",
     breaks: "After /rename, the member's pending schedules stay under the old name.",
   },
   {
@@ -119,8 +119,8 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "resume-leaves-old-socket",
     file: "server/room.ts",
-    find: "    if (!wasDetached) this.#outbox.close(member.id);\n",
-    replace: "",
+    find: "      this.#outbox.close(member.id);\n    }\n    // Single use",
+    replace: "    }\n    // Single use",
     breaks: "Resuming a session that is still attached leaves the old connection open.",
   },
   {
@@ -318,7 +318,7 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "join-keeps-zone-to-itself",
     file: "client/join.ts",
-    find: "        timeZone: this.#timeZone,\n",
+    find: "      timeZone: this.#timeZone,\n",
     replace: "",
     breaks: "chat join does not tell the room its time zone, so HH:MM means the server's clock.",
   },
@@ -395,8 +395,8 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "rejoin-shows-history-again",
     file: "client/join.ts",
-    find: "        lastSeq: this.#lastSeq > 0 ? this.#lastSeq : undefined,",
-    replace: "        lastSeq: this.#resumeToken ? this.#lastSeq : undefined,",
+    find: "      lastSeq: this.#lastSeq > 0 ? this.#lastSeq : undefined,",
+    replace: "      lastSeq: this.#resumeToken ? this.#lastSeq : undefined,",
     breaks: "After a server restart, chat join prints the history it already showed again.",
   },
   {
@@ -454,8 +454,8 @@ export const MUTANTS: readonly Mutant[] = [
     id: "topic-not-shown-on-join",
     file: "server/room.ts",
     find:
-      '      this.#outbox.send(id, { type: "current_topic", at: now, text, by, since: at });\n    }\n    for (const note',
-    replace: "    }\n    for (const note",
+      '      this.#outbox.send(id, { type: "current_topic", at: now, text, by, since: at });\n    }\n    // Notes wait',
+    replace: "    }\n    // Notes wait",
     breaks: "A newcomer is not shown the topic.",
   },
   {
@@ -716,10 +716,10 @@ export const MUTANTS: readonly Mutant[] = [
   },
   {
     id: "modes-known-rooms-dir-open",
-    file: "client/known_rooms.ts",
-    find: "await Deno.mkdir(dir, { recursive: true, mode: 0o700 });",
-    replace: "await Deno.mkdir(dir, { recursive: true });",
-    breaks: "The directory chat join creates for known_rooms is readable by everyone.",
+    file: "client/config_dir.ts",
+    find: '  if (dir !== "") await Deno.mkdir(dir, { recursive: true, mode: 0o700 });',
+    replace: '  if (dir !== "") await Deno.mkdir(dir, { recursive: true });',
+    breaks: "The directory chat join keeps known_rooms and its key in is readable by everyone.",
   },
   {
     id: "tls-fingerprint-of-other-bytes",
@@ -855,9 +855,10 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "join-rate-charges-taken-names",
     file: "server/room.ts",
-    find: "    const problem = this.#nickProblem(nick, null);\n    if (problem) {",
+    find:
+      "    const problem = this.#nickProblem(nick, null, options.identity);\n    if (problem) {",
     replace:
-      "    const problem = this.#nickProblem(nick, null);\n    options.admit?.();\n    if (problem) {",
+      "    const problem = this.#nickProblem(nick, null, options.identity);\n    options.admit?.();\n    if (problem) {",
     breaks: "Trying a taken nickname uses up one of the address's joins.",
   },
   {
@@ -873,5 +874,103 @@ export const MUTANTS: readonly Mutant[] = [
     find: "            if (this.#link === link && !this.#registered && this.#ending === null) {",
     replace: "            if (false) {",
     breaks: "chat join told to wait by the join rate never tries again.",
+  },
+  {
+    id: "identity-holds-ignored",
+    file: "server/room.ts",
+    find: "    const held = this.#holds.heldLookalike(nick, identity, this.clock.now());",
+    replace: "    const held = null;",
+    breaks: "Anyone takes a keyed member's name (or a look-alike of it) the moment it leaves.",
+  },
+  {
+    id: "identity-live-session-taken-without-key",
+    file: "server/room.ts",
+    find: "    if (held.detachedAt === undefined && held.identity === undefined) {",
+    replace: "    if (false) {",
+    breaks: "A stolen resume token takes over a live session that has no key.",
+  },
+  {
+    id: "identity-keyed-token-without-key",
+    file: "server/room.ts",
+    find: "    if (held.identity !== undefined && identity !== held.identity) {",
+    replace: "    if (false) {",
+    breaks: "A keyed session's token works without its key.",
+  },
+  {
+    id: "identity-token-reused",
+    file: "server/room.ts",
+    find: "    if (member.resumeToken !== undefined) member.resumeToken = this.#newToken();",
+    replace: "",
+    breaks: "A resume token works again and again; a spent one still resumes.",
+  },
+  {
+    id: "identity-proof-not-checked",
+    file: "protocol/identity.ts",
+    find: "    return valid ? identityFingerprint(key) : null;",
+    replace: "    return identityFingerprint(key);",
+    breaks: "A key's signature is not checked: anyone may claim anyone's key.",
+  },
+  {
+    id: "identity-schedules-by-name",
+    file: "server/room.ts",
+    find: "      .filter((s) => everyone || s.authorKey === member.author)",
+    replace: "      .filter((s) => everyone || s.author === member.nick)",
+    breaks: "Whoever takes a name later sees its previous holder's schedules.",
+  },
+  {
+    id: "owner-key-not-claimed",
+    file: "server/room.ts",
+    find: "    if (this.#ownerKey !== null || owner?.identity === undefined) return;",
+    replace: "    return;",
+    breaks: "Ownership goes back to whoever connects first after a restart.",
+  },
+  {
+    id: "owner-key-returns-quietly",
+    file: "server/room.ts",
+    find: '    if (ownerReturns) this.#publish({ type: "owner", seq: 0, at: now, nick });',
+    replace: "",
+    breaks: "The key owner takes the room back and nobody is told.",
+  },
+  {
+    id: "kick-is-not-a-ban",
+    file: "server/room.ts",
+    find: "    if (banMs > 0) this.#banMember(target, by, now + banMs, now);",
+    replace: "",
+    breaks: "A kicked member is back under the same name 0.2 s later.",
+  },
+  {
+    id: "ban-names-shared-address",
+    file: "server/room.ts",
+    find: "    if (target.address !== undefined && !this.#isSharedAddress(target.address)) {",
+    replace: "    if (target.address !== undefined) {",
+    breaks: "Kicking one member behind a proxy bans everyone behind it.",
+  },
+  {
+    id: "bans-forgotten-on-restart",
+    file: "server/bans.ts",
+    find: "    for (const [key, value] of store.loadRecords(KIND)) {",
+    replace: "    for (const [key, value] of [] as [string, string][]) {",
+    breaks: "A restart lifts every ban.",
+  },
+  {
+    id: "password-not-checked",
+    file: "server/password_gate.ts",
+    find: "    if (timingSafeEqual(digest(given), this.#digest)) return { ok: true };",
+    replace: "    return { ok: true };",
+    breaks: "Any password opens a private room.",
+  },
+  {
+    id: "password-not-throttled",
+    file: "server/password_gate.ts",
+    find: "    if (budget.left < 1) {",
+    replace: "    if (false) {",
+    breaks: "An address may guess the password as fast as it likes.",
+  },
+  {
+    id: "password-shown-as-typed",
+    file: "client/join.ts",
+    find: 'graphemes: graphemes.map(() => "•")',
+    replace: "graphemes",
+    breaks: "The room password appears on screen as it is typed.",
   },
 ];

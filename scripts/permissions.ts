@@ -18,9 +18,9 @@
  * - NO_COLOR, TERM: the client's (and commander's) switch to plain output,
  *   client/render.ts.
  * - XDG_CONFIG_HOME (with HOME), APPDATA on Windows: where `chat join` keeps
- *   the rooms it has met over TLS (`$XDG_CONFIG_HOME/chat/known_rooms`,
- *   `~/.config/chat/known_rooms`, `%APPDATA%\chat\known_rooms`),
- *   client/known_rooms.ts.
+ *   the rooms it has met over TLS and its identity key
+ *   (`$XDG_CONFIG_HOME/chat/known_rooms` and `.../identity`, else under
+ *   `~/.config/chat/`, `%APPDATA%\chat\`), client/config_dir.ts.
  */
 export const RUNTIME_ENV = [
   "HOME",

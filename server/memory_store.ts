@@ -52,6 +52,7 @@ export class MemoryStore implements RoomStore {
   #lastSeq = 0;
   #schedules = new Map<number, Schedule>();
   #lastScheduleId = 0;
+  #records = new Map<string, Map<string, string>>();
   #notes = new Map<string, PrivateEvent[]>();
   #settings = new Map<string, string>();
 
@@ -130,6 +131,20 @@ export class MemoryStore implements RoomStore {
 
   saveSetting(name: string, value: string): void {
     this.#settings.set(name, value);
+  }
+
+  loadRecords(kind: string): [string, string][] {
+    return [...(this.#records.get(kind) ?? new Map()).entries()];
+  }
+
+  saveRecord(kind: string, key: string, value: string): void {
+    let records = this.#records.get(kind);
+    if (!records) this.#records.set(kind, records = new Map());
+    records.set(key, value);
+  }
+
+  deleteRecord(kind: string, key: string): void {
+    this.#records.get(kind)?.delete(key);
   }
 
   addNote(nickKey: string, note: PrivateEvent): void {

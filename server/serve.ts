@@ -6,6 +6,7 @@
  */
 import type { Limits } from "../protocol/limits.ts";
 import type { AddressRanges } from "./address_range.ts";
+import { readPasswordFile } from "./password_gate.ts";
 import { ChatServer } from "./chat_server.ts";
 import { startIdleCollector } from "./idle_collector.ts";
 import { createLogger, type LogFormat, type LogLevel, type LogSink } from "./log.ts";
@@ -39,12 +40,27 @@ export interface ServeOptions {
   exempt?: AddressRanges;
   /** Whose PROXY headers are believed (`--trusted-proxy`). */
   trustedProxies?: AddressRanges;
+  /** How long a name stays held for its key, in days (`--nick-hold`). */
+  nickHoldDays?: number;
+  /** The room owner's key fingerprint (`--owner-key`). */
+  ownerKey?: string;
+  /** A file whose first line is the room's password (`--password-file`). */
+  passwordFile?: string;
 }
 
 /** Runs a room until a signal stops it; resolves with the exit code. */
 export async function serve(options: ServeOptions): Promise<number> {
   const logger = createLogger({ level: options.logLevel, format: options.logFormat });
   const log: LogSink = (level, event, fields) => logger[level](event, fields);
+  let password: string | undefined;
+  if (options.passwordFile !== undefined) {
+    try {
+      password = readPasswordFile(options.passwordFile);
+    } catch (error) {
+      logger.error("error", { error: error instanceof Error ? error.message : String(error) });
+      return 1;
+    }
+  }
   let store: RoomStore;
   let dataPath: string | null;
   try {
@@ -81,6 +97,11 @@ export async function serve(options: ServeOptions): Promise<number> {
       log,
       exempt: options.exempt,
       trustedProxies: options.trustedProxies,
+      ...(options.nickHoldDays === undefined
+        ? {}
+        : { nickHoldMs: options.nickHoldDays * 86_400_000 }),
+      ownerKey: options.ownerKey,
+      password,
     });
   } catch (error) {
     store.close();

@@ -13,6 +13,7 @@ var CONVERSATION_EVENT_TYPES = [
   "presence"
 ];
 var PRIVATE_EVENT_TYPES = [
+  "challenge",
   "welcome",
   "nick_refused",
   "whisper",
@@ -157,6 +158,8 @@ function eventText(event) {
       return `${SYSTEM_MARK} ${describePresence(event)}`;
     case "current_topic":
       return `Topic: ${event.text} (set by ${event.by})`;
+    case "challenge":
+      return "";
     case "welcome":
       return event.resumed ? `Welcome back, ${event.nick}! Your session was resumed.` : `Welcome, ${event.nick}!${event.owner ? " You are the room owner." : ""} Type /help for commands.`;
     case "nick_refused":
@@ -206,6 +209,8 @@ function describeMember(member) {
 var GREETING = "Welcome to chat! Enter your nickname:";
 var PLAIN_GREETING = `${GREETING}\r
 `;
+var PASSWORD_GREETING = "Welcome to chat! This room has a password.";
+var PASSWORD_PROMPT = "Password:";
 function describePresence(counts) {
   const members = (n) => `${n} ${n === 1 ? "member" : "members"}`;
   const span = `in the last ${counts.seconds} s`;
@@ -216,6 +221,8 @@ function describePresence(counts) {
 }
 export {
   GREETING,
+  PASSWORD_GREETING,
+  PASSWORD_PROMPT,
   eventText,
   formatClock,
   isConversationEvent,

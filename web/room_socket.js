@@ -13,6 +13,8 @@ import {
   localTimeZone,
   nicknameKey,
   parseServerEvent,
+  PASSWORD_GREETING,
+  PASSWORD_PROMPT,
 } from "./protocol.js";
 
 /** Delays between reconnection attempts, in ms; the last one repeats (as in `chat join`). */
@@ -34,6 +36,8 @@ export class RoomSocket {
   /** @type {WebSocket | null} */
   #socket = null;
   #nick = undefined;
+  /** The room's password, when the page was asked for one; kept for reconnecting. */
+  #password = undefined;
   #registered = false;
   #resumeToken = undefined;
   #lastSeq = 0;
@@ -63,9 +67,10 @@ export class RoomSocket {
     return this.#registered;
   }
 
-  /** Asks the room for `nick`, connecting first if need be. */
-  join(nick) {
+  /** Asks the room for `nick` (with the room's password, if it has one), connecting first if need be. */
+  join(nick, password) {
     this.#nick = nick;
+    this.#password = password || undefined;
     this.#ending = null;
     if (this.#socket !== null) {
       this.#sendNick();
@@ -120,6 +125,7 @@ export class RoomSocket {
     this.#send({
       type: "nick",
       nick: this.#nick,
+      password: this.#password,
       resume: this.#resumeToken,
       lastSeq: this.#resumeToken ? this.#lastSeq : undefined,
       timeZone: this.#timeZone,
@@ -138,7 +144,9 @@ export class RoomSocket {
       value = JSON.parse(data);
     } catch {
       // A plain line: the greeting (sent before the room knew our framing) or a refusal.
-      if (data !== GREETING) this.#handlers.onText(data, "error");
+      if (![GREETING, PASSWORD_GREETING, PASSWORD_PROMPT].includes(data)) {
+        this.#handlers.onText(data, "error");
+      }
       return;
     }
     const event = parseServerEvent(value);

@@ -15,15 +15,27 @@ export class JoinProcess implements AsyncDisposable {
   #ended = false;
   #reading: Promise<void>;
   #stderr: Promise<string>;
+  #configDir: string | null;
 
-  /** `permissions` are the flags for `deno run`; all permissions by default. */
+  /**
+   * `permissions` are the flags for `deno run`; all permissions by default.
+   * Unless `env` says where, the client keeps its key in a config directory
+   * of its own, removed on dispose: never the user's.
+   */
   constructor(args: string[], env: Record<string, string> = {}, permissions = ["-A"]) {
+    this.#configDir = env.XDG_CONFIG_HOME === undefined
+      ? Deno.makeTempDirSync({ prefix: "chat_join_config_" })
+      : null;
     this.child = new Deno.Command(Deno.execPath(), {
       args: ["run", ...permissions, MAIN, "join", ...args],
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
-      env: { NO_COLOR: "1", ...env },
+      env: {
+        NO_COLOR: "1",
+        ...(this.#configDir === null ? {} : { XDG_CONFIG_HOME: this.#configDir }),
+        ...env,
+      },
     }).spawn();
     this.#writer = this.child.stdin.getWriter();
     this.#reading = this.#read();
@@ -56,7 +68,7 @@ export class JoinProcess implements AsyncDisposable {
   }
 
   /** Reads printed lines until one matches; fails after `timeoutMs`. */
-  async waitFor(match: string | RegExp, timeoutMs = 5000): Promise<string> {
+  async waitFor(match: string | RegExp, timeoutMs = 10_000): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     while (true) {
       const line = this.#lines.shift();
@@ -104,6 +116,7 @@ export class JoinProcess implements AsyncDisposable {
     }
     await this.child.status;
     await this.#reading;
+    if (this.#configDir !== null) await Deno.remove(this.#configDir, { recursive: true });
     await this.#stderr;
   }
 }
