@@ -400,6 +400,15 @@ Examples:
       });
     });
 
+  program.command("key")
+    .description("Show your key's fingerprint (making the key if you have none yet).")
+    .action(async () => {
+      const { defaultIdentityPath, loadOrCreateIdentity } = await import("./client/identity.ts");
+      const path = defaultIdentityPath();
+      const identity = await loadOrCreateIdentity(path);
+      console.log(`${identity.fingerprint}  (${path})`);
+    });
+
   return program;
 }
 

@@ -374,3 +374,22 @@ Deno.test("a kick from an address many share (an --exempt one) bans the name and
   assert(room.join(3, "carol", { address: "127.0.0.1" }), "others behind the same address");
   assertEquals(room.join(4, "bobby", { address: "127.0.0.1", identity: "SHA256:bob" }), false);
 });
+
+Deno.test("chat key prints the fingerprint chat join proves; --owner-key with it makes that member the owner", async () => {
+  await using dir = await tempDir("chat_key_");
+  const env = { XDG_CONFIG_HOME: dir.path, NO_COLOR: "1" };
+  const run = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("../main.ts", import.meta.url).pathname, "key"],
+    env,
+    stdout: "piped",
+  }).output();
+  assertEquals(run.code, 0);
+  const fingerprint = new TextDecoder().decode(run.stdout).split(" ")[0];
+  assertMatch(fingerprint, /^SHA256:[A-Za-z0-9+/]{43}$/);
+  await using server = startServer({ ownerKey: fingerprint });
+  const port = server.address.port;
+  await using bob = await joinPlain(port, "bob");
+  await using ana = new JoinProcess([`127.0.0.1:${port}`, "--nick", "ana", "--retry", "0"], env);
+  await ana.waitFor("Welcome, ana! You are the room owner.");
+  await bob.waitFor("‣ ana is now the room owner.");
+});
