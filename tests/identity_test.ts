@@ -235,6 +235,15 @@ Deno.test("over real sockets: a stolen token cannot take a live session, and a s
   assertEquals(spent.reason, 'Nickname "ana" is already taken.', "a spent token takes nothing");
 });
 
+/** Waits until `nick` has left the room. */
+async function gone(room: Room, nick: string): Promise<void> {
+  const deadline = Date.now() + 3000;
+  while (room.members.some((m) => m.nick === nick)) {
+    if (Date.now() > deadline) throw new Error(`${nick} never left`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 /** Waits until the room has seen `nick`'s connection drop (it holds the name for a resume). */
 async function detached(room: Room, nick: string): Promise<void> {
   const deadline = Date.now() + 3000;
@@ -323,6 +332,7 @@ Deno.test("chat join makes its key once, 0600 in a 0700 directory, and the room 
     await ana.type("/quit");
     assertEquals((await ana.child.status).code, 0);
   }
+  await gone(server.room, "ana");
   const file = `${dir.path}/chat/identity`;
   assertEquals((await Deno.stat(file)).mode! & 0o777, 0o600);
   assertEquals((await Deno.stat(`${dir.path}/chat`)).mode! & 0o777, 0o700);
@@ -335,12 +345,15 @@ Deno.test("chat join makes its key once, 0600 in a 0700 directory, and the room 
   {
     await using ana = new JoinProcess([`127.0.0.1:${port}`, "--nick", "ana", "--retry", "0"], env);
     await ana.waitFor("Welcome, ana!");
+    await ana.type("/quit");
+    await ana.child.status;
   }
+  await gone(server.room, "ana");
   assertEquals(await Deno.readTextFile(file), saved, "the key is made once");
   await using nc = await LineClient.connect(port);
   await nc.waitFor("Enter your nickname");
   await nc.send("ana");
-  await nc.waitFor("is already taken");
+  await nc.waitFor('Nickname "ana" is held for another member\'s key');
 });
 
 Deno.test("a damaged identity file is said in one line, and chat join goes on without a key", async () => {
@@ -360,6 +373,7 @@ Deno.test("a damaged identity file is said in one line, and chat join goes on wi
     /identity file ".*" is damaged\. Move it aside .* Joining without a key\./,
   );
   // Without a key the name is not held: a plain client may take it once ana is gone.
+  await gone(server.room, "ana");
   await using _nc = await joinPlain(server.address.port, "ana");
 });
 
