@@ -101,7 +101,10 @@ export async function runAbuse(
       if (key === "resume") {
         context.progress(`${label}: storing ${params.resumeEvents} events in the data file`);
         const started = performance.now();
+        // Synchronous, and no attack is running: not a lag to count.
+        loopLag.pause();
         prefill(data, params.resumeEvents);
+        loopLag.resume();
         result.metrics.resumePrefillS = (performance.now() - started) / 1000;
       }
       context.progress(`${label}: ${name}`);
@@ -597,13 +600,24 @@ class LoopLag {
   readonly histogram = new Histogram();
   #timer: ReturnType<typeof setInterval>;
   #last = performance.now();
+  #paused = false;
 
   constructor(everyMs = 10) {
     this.#timer = setInterval(() => {
       const now = performance.now();
-      this.histogram.record(Math.max(0, now - this.#last - everyMs) * 1000);
+      if (!this.#paused) this.histogram.record(Math.max(0, now - this.#last - everyMs) * 1000);
       this.#last = now;
     }, everyMs);
+  }
+
+  /** Stops counting until `resume()`, for a stretch the bench blocks on purpose. */
+  pause(): void {
+    this.#paused = true;
+  }
+
+  resume(): void {
+    this.#paused = false;
+    this.#last = performance.now();
   }
 
   stop(): void {
