@@ -59,6 +59,8 @@ class JoinSession {
   #terminal = new Terminal();
   #interactive = this.#terminal.interactive;
   #color = colorEnabled();
+  /** CHAT_DEBUG set: say on stderr what the room sent that was skipped. */
+  #debug = debugEnabled();
   #timeZone = localTimeZone();
   #encoder = new TextEncoder();
   #screen: Screen;
@@ -288,6 +290,11 @@ class JoinSession {
   }
 
   #receive(incoming: Incoming): void {
+    if (incoming.kind === "malformed") {
+      // Skipped, and the events after it still count; said only when asked for.
+      if (this.#debug) this.#terminal.writeError(`chat join: skipped ${incoming.problem}`);
+      return;
+    }
     if (incoming.kind === "text") {
       // The plain greeting arrives before the room sees our handshake.
       if ([GREETING, PASSWORD_GREETING, PASSWORD_PROMPT].includes(incoming.text)) return;
@@ -330,7 +337,7 @@ class JoinSession {
       case "nick_refused":
         if (event.wait !== undefined && this.#nick !== undefined) {
           // The name was fine; the room asked us to wait (its join rate): try it again then.
-          const wait = Math.min(Math.max(1, Math.ceil(Number(event.wait) || 1)), 600);
+          const wait = Math.min(Math.max(1, Math.ceil(event.wait)), 600);
           this.#print(`${sanitizeText(event.reason)} Trying again in ${wait} s...`);
           const link = this.#link;
           clearTimeout(this.#joinRetryTimer);
@@ -530,6 +537,20 @@ function sleep(ms: number): Promise<void> {
 
 function times(count: number): string {
   return count === 1 ? "once" : `${count} times`;
+}
+
+/**
+ * Whether CHAT_DEBUG is set (to anything but "" or "0"): then what the room
+ * sent that was skipped as malformed is noted on stderr.
+ */
+function debugEnabled(): boolean {
+  try {
+    const value = Deno.env.get("CHAT_DEBUG");
+    return value !== undefined && value !== "" && value !== "0";
+  } catch {
+    // Without --allow-env the variable cannot be read; treat it as unset.
+    return false;
+  }
 }
 
 function describe(error: unknown): string {

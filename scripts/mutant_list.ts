@@ -878,8 +878,8 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "identity-holds-ignored",
     file: "server/room.ts",
-    find: "    const held = this.#holds.heldLookalike(nick, identity, this.clock.now());",
-    replace: "    const held = null;",
+    find: "    if (held) {\n      const how = nicknameKey(held.nick)",
+    replace: "    if (held && false) {\n      const how = nicknameKey(held.nick)",
     breaks: "Anyone takes a keyed member's name (or a look-alike of it) the moment it leaves.",
   },
   {
@@ -972,5 +972,93 @@ export const MUTANTS: readonly Mutant[] = [
     find: 'graphemes: graphemes.map(() => "•")',
     replace: "graphemes",
     breaks: "The room password appears on screen as it is typed.",
+  },
+  {
+    id: "events-any-number-whole",
+    file: "protocol/events.ts",
+    find: "  return Number.isSafeInteger(value) && (value as number) >= 0;",
+    replace: '  return typeof value === "number";',
+    breaks: "chat join takes a seq of 1e300 or -1 (and ids and counts like it) for a real one.",
+  },
+  {
+    id: "events-field-types-unchecked",
+    file: "protocol/events.ts",
+    find: '    if (!check(value[name])) return `with a malformed "${name}"`;',
+    replace: '    if (!check(value[name]) && false) return `with a malformed "${name}"`;',
+    breaks: 'A hostile room crashes chat join with `nick: 42` or `items: "x"`.',
+  },
+  {
+    id: "events-missing-fields-allowed",
+    file: "protocol/events.ts",
+    find: '      if (typeof field === "function") return `without "${name}"`;\n',
+    replace: "",
+    breaks: 'chat join shows an event with a field missing ("left the chat (undefined)").',
+  },
+  {
+    id: "events-optional-fields-unchecked",
+    file: "protocol/events.ts",
+    find: '    const check = typeof field === "function" ? field : field.optional;',
+    replace: '    const check = typeof field === "function" ? field : (_value: unknown) => true;',
+    breaks: "A room sets the terminal's title through a resumed welcome's `mentions`.",
+  },
+  {
+    id: "events-prototype-types",
+    file: "protocol/events.ts",
+    find: "  const checks = EVENT_CHECKS.get(type);",
+    replace:
+      "  const checks = Object.fromEntries(EVENT_CHECKS)[type] as Record<string, FieldCheck> | undefined;",
+    breaks: 'An event of type "constructor" or "__proto__" passes as known and crashes chat join.',
+  },
+  {
+    id: "events-instant-unbounded",
+    file: "protocol/events.ts",
+    find: '  return typeof value === "number" && Math.abs(value) <= MAX_INSTANT_MS;',
+    replace: '  return typeof value === "number";',
+    breaks: "chat join shows an event stamped [NaN:NaN] when its `at` is past any date.",
+  },
+  {
+    id: "events-mentions-unchecked",
+    file: "protocol/events.ts",
+    find: "    mentions: optional(isWhole),",
+    replace: "    mentions: optional((value): value is number => true),",
+    breaks: "A resumed welcome's `mentions` string reaches the terminal with its escapes.",
+  },
+  {
+    id: "events-schedule-id-unchecked",
+    file: "protocol/events.ts",
+    find: "  schedule_ok: { id: isWhole, due: isInstant, text: isString },",
+    replace:
+      "  schedule_ok: { id: (value): value is number => true, due: isInstant, text: isString },",
+    breaks: 'A schedule id sets the terminal\'s title: "Scheduled #<OSC> for ...".',
+  },
+  {
+    id: "room-link-broken-json-shown",
+    file: "client/room_link.ts",
+    find:
+      '    if (/^\\s*[[{]/.test(line)) return { kind: "malformed", problem: "a line that is not JSON" };\n',
+    replace: "",
+    breaks: "chat join prints a broken JSON line as if the room had said it.",
+  },
+  {
+    id: "room-link-unknown-noted",
+    file: "client/room_link.ts",
+    find: '  if (reading.kind === "unknown") return null;',
+    replace:
+      '  if (reading.kind === "unknown") return { kind: "malformed", problem: "an unknown type" };',
+    breaks: "An event of a newer server's type is reported as malformed instead of ignored.",
+  },
+  {
+    id: "join-malformed-noted-always",
+    file: "client/join.ts",
+    find: "      if (this.#debug) this.#terminal.writeError(",
+    replace: "      if (this.#debug || true) this.#terminal.writeError(",
+    breaks: "chat join writes a note on stderr for every malformed event, without CHAT_DEBUG.",
+  },
+  {
+    id: "join-malformed-never-noted",
+    file: "client/join.ts",
+    find: '    return value !== undefined && value !== "" && value !== "0";',
+    replace: '    return value === "never";',
+    breaks: "CHAT_DEBUG=1 does not say which events chat join skipped.",
   },
 ];

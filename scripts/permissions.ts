@@ -21,6 +21,8 @@
  *   the rooms it has met over TLS and its identity key
  *   (`$XDG_CONFIG_HOME/chat/known_rooms` and `.../identity`, else under
  *   `~/.config/chat/`, `%APPDATA%\chat\`), client/config_dir.ts.
+ * - CHAT_DEBUG: `chat join` notes on stderr each malformed event it skips,
+ *   client/join.ts.
  */
 export const RUNTIME_ENV = [
   "HOME",
@@ -31,6 +33,7 @@ export const RUNTIME_ENV = [
   "TERM",
   "XDG_CONFIG_HOME",
   "APPDATA",
+  "CHAT_DEBUG",
 ] as const;
 
 /**

@@ -109,7 +109,7 @@ Deno.test("a PROXY header from an address that is not a trusted proxy is refused
     logged.join("\n"),
   );
   // An ordinary client is not bothered.
-  await using ana = await joinPlain(port, "ana");
+  await using _ana = await joinPlain(port, "ana");
   assertEquals(server.room.size, 1);
 });
 

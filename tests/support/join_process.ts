@@ -11,6 +11,8 @@ export class JoinProcess implements AsyncDisposable {
   #writer: WritableStreamDefaultWriter<Uint8Array>;
   #lines: string[] = [];
   #all: string[] = [];
+  /** Stdout exactly as the process wrote it, chunk by chunk. */
+  #raw: Uint8Array[] = [];
   #waiters: (() => void)[] = [];
   #ended = false;
   #reading: Promise<void>;
@@ -44,7 +46,14 @@ export class JoinProcess implements AsyncDisposable {
 
   async #read(): Promise<void> {
     const stdout = streamReader(this.child.stdout);
-    for await (const result of readLines(stdout, { maxLineBytes: 1 << 20 })) {
+    const recording = {
+      read: async (buffer: Uint8Array) => {
+        const count = await stdout.read(buffer);
+        if (count !== null) this.#raw.push(buffer.slice(0, count));
+        return count;
+      },
+    };
+    for await (const result of readLines(recording, { maxLineBytes: 1 << 20 })) {
       if (result.kind !== "line") continue;
       this.#lines.push(result.text);
       this.#all.push(result.text);
@@ -57,6 +66,17 @@ export class JoinProcess implements AsyncDisposable {
   /** Everything printed so far. */
   get output(): string[] {
     return this.#all;
+  }
+
+  /** Every byte written to stdout so far, before any decoding or line splitting. */
+  get rawOutput(): Uint8Array {
+    const bytes = new Uint8Array(this.#raw.reduce((total, chunk) => total + chunk.length, 0));
+    let at = 0;
+    for (const chunk of this.#raw) {
+      bytes.set(chunk, at);
+      at += chunk.length;
+    }
+    return bytes;
   }
 
   async type(line: string): Promise<void> {
