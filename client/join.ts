@@ -4,12 +4,8 @@
  * piped, rendering of events in the viewer's time zone, and reconnecting
  * with the same nickname when the connection drops unexpectedly.
  */
-import {
-  type EventOf,
-  isConversationEvent,
-  isReplayed,
-  type ServerEvent,
-} from "../protocol/events.ts";
+import type { EventOf, ServerEvent } from "../protocol/events.ts";
+import { SeenEvents } from "../protocol/seen_events.ts";
 import { readLines } from "../protocol/line_reader.ts";
 import { GREETING, PASSWORD_GREETING, PASSWORD_PROMPT } from "../protocol/plain.ts";
 import { JSON_HANDSHAKE_V2 } from "../protocol/identity.ts";
@@ -85,9 +81,8 @@ class JoinSession {
   /** True once the room has welcomed us; from then on a drop means reconnecting. */
   #joinedOnce = false;
   #resumeToken: string | undefined;
-  #lastSeq = 0;
-  /** History shown on a fresh join has seq up to here and is shown without de-duplication. */
-  #historyCeiling = 0;
+  /** What has been shown, so that nothing shows twice across drops. */
+  #seen = new SeenEvents();
   /** The room's limits on what we send, from its welcome. */
   #limits = { maxLineBytes: 4096, maxPasteBytes: 16384 };
   #ending: Ending | null = null;
@@ -262,7 +257,7 @@ class JoinSession {
       ...(this.#passwordWanted && this.#password !== null ? { password: this.#password } : {}),
       resume: this.#resumeToken,
       // Even without a resume, the room then shows only history we have not seen.
-      lastSeq: this.#lastSeq > 0 ? this.#lastSeq : undefined,
+      lastSeq: this.#seen.lastSeq > 0 ? this.#seen.lastSeq : undefined,
       timeZone: this.#timeZone,
     };
     if (!link.keyed || this.#identity === null) {
@@ -309,7 +304,7 @@ class JoinSession {
       return;
     }
     const event = incoming.event;
-    if (this.#alreadyShown(event)) return;
+    if (this.#seen.alreadyShown(event)) return;
     switch (event.type) {
       case "challenge":
         this.#nonce = String(event.nonce);
@@ -364,20 +359,6 @@ class JoinSession {
     this.#printEvent(event);
   }
 
-  /**
-   * After a resume the room replays conversation events from our last seq;
-   * this keeps any line from showing twice. History shown on a fresh join is
-   * older than the welcome and passes untouched.
-   */
-  #alreadyShown(event: ServerEvent): boolean {
-    if (!isConversationEvent(event)) return false;
-    const seq = event.seq;
-    if (isReplayed(event) && seq <= this.#historyCeiling) return false;
-    if (seq <= this.#lastSeq) return true;
-    this.#lastSeq = seq;
-    return false;
-  }
-
   #welcomed(event: EventOf<"welcome">): void {
     const rejoined = this.#resumeToken !== undefined && !event.resumed;
     this.#registered = true;
@@ -385,8 +366,7 @@ class JoinSession {
     this.#reconnecting = null;
     this.#nick = event.nick;
     this.#resumeToken = event.resume;
-    this.#historyCeiling = event.resumed ? 0 : event.seq;
-    if (!event.resumed) this.#lastSeq = event.seq;
+    this.#seen.welcomed(event);
     if (event.limits) {
       this.#limits = event.limits;
       this.#editor.maxBytes = Math.max(event.limits.maxLineBytes, event.limits.maxPasteBytes);

@@ -56,8 +56,8 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "join-resumes-from-zero",
     file: "client/join.ts",
-    find: "      lastSeq: this.#lastSeq > 0 ? this.#lastSeq : undefined,",
-    replace: "      lastSeq: this.#lastSeq > 0 ? 0 : undefined,",
+    find: "      lastSeq: this.#seen.lastSeq > 0 ? this.#seen.lastSeq : undefined,",
+    replace: "      lastSeq: this.#seen.lastSeq > 0 ? 0 : undefined,",
     breaks: "chat join asks for the whole log again on every resume instead of what it missed.",
   },
   {
@@ -111,10 +111,10 @@ export const MUTANTS: readonly Mutant[] = [
   },
   {
     id: "join-no-duplicate-filter",
-    file: "client/join.ts",
-    find: "if (seq <= this.#lastSeq) return true;",
-    replace: "if (seq < 0) return true;",
-    breaks: "chat join prints a replayed line a second time.",
+    file: "protocol/seen_events.ts",
+    find: "    if (seq <= this.lastSeq) return true;",
+    replace: "    if (seq < 0) return true;",
+    breaks: "chat join and the page print a replayed line a second time.",
   },
   {
     id: "resume-leaves-old-socket",
@@ -395,8 +395,8 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "rejoin-shows-history-again",
     file: "client/join.ts",
-    find: "      lastSeq: this.#lastSeq > 0 ? this.#lastSeq : undefined,",
-    replace: "      lastSeq: this.#resumeToken ? this.#lastSeq : undefined,",
+    find: "      lastSeq: this.#seen.lastSeq > 0 ? this.#seen.lastSeq : undefined,",
+    replace: "      lastSeq: this.#resumeToken ? this.#seen.lastSeq : undefined,",
     breaks: "After a server restart, chat join prints the history it already showed again.",
   },
   {
@@ -657,13 +657,7 @@ export const MUTANTS: readonly Mutant[] = [
       "    }",
     breaks: "Each line goes out as its own frame: one socket write per line per browser.",
   },
-  {
-    id: "web-shows-duplicates",
-    file: "web/room_socket.js",
-    find: "    if (seq <= this.#lastSeq) return true;",
-    replace: "    if (false) return true;",
-    breaks: "The page shows a line twice when a resume replays what it already showed.",
-  },
+
   {
     id: "web-no-time-zone",
     file: "web/room_socket.js",
@@ -921,7 +915,7 @@ export const MUTANTS: readonly Mutant[] = [
     id: "owner-key-not-claimed",
     file: "server/room.ts",
     find: "    if (this.#ownerKey !== null || owner?.identity === undefined) return;",
-    replace: "    return;",
+    replace: "    if (this.#ownerKey !== null || owner?.identity === undefined || true) return;",
     breaks: "Ownership goes back to whoever connects first after a restart.",
   },
   {

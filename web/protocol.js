@@ -431,10 +431,33 @@ function describePresence(counts) {
   if (counts.joined === counts.left) return `${members(counts.joined)} joined and left ${span}.`;
   return `${members(counts.joined)} joined and ${counts.left} left ${span}.`;
 }
+
+// protocol/seen_events.ts
+var SeenEvents = class {
+  /** The highest conversation seq shown; 0 before any. */
+  lastSeq = 0;
+  /** History shown on a fresh join has seq up to here and is shown without de-duplication. */
+  #historyCeiling = 0;
+  /** A welcome came: a fresh join's history is shown as it comes; a resume's replay is checked. */
+  welcomed(event) {
+    this.#historyCeiling = event.resumed ? 0 : event.seq;
+    if (!event.resumed) this.lastSeq = event.seq;
+  }
+  /** True when `event` was shown before (skip it); otherwise it counts as shown now. */
+  alreadyShown(event) {
+    if (!isConversationEvent(event)) return false;
+    const seq = event.seq;
+    if (isReplayed(event) && seq <= this.#historyCeiling) return false;
+    if (seq <= this.lastSeq) return true;
+    this.lastSeq = seq;
+    return false;
+  }
+};
 export {
   GREETING,
   PASSWORD_GREETING,
   PASSWORD_PROMPT,
+  SeenEvents,
   eventText,
   formatClock,
   isConversationEvent,

@@ -7,5 +7,6 @@
  */
 export { isConversationEvent, isReplayed, parseServerEvent } from "../protocol/events.ts";
 export { eventText, GREETING, PASSWORD_GREETING, PASSWORD_PROMPT } from "../protocol/plain.ts";
+export { SeenEvents } from "../protocol/seen_events.ts";
 export { nicknameKey } from "../protocol/text.ts";
 export { formatClock, localTimeZone } from "../protocol/time.ts";

@@ -8,13 +8,12 @@
  */
 import {
   GREETING,
-  isConversationEvent,
-  isReplayed,
   localTimeZone,
   nicknameKey,
   parseServerEvent,
   PASSWORD_GREETING,
   PASSWORD_PROMPT,
+  SeenEvents,
 } from "./protocol.js";
 
 /** Delays between reconnection attempts, in ms; the last one repeats (as in `chat join`). */
@@ -40,9 +39,8 @@ export class RoomSocket {
   #password = undefined;
   #registered = false;
   #resumeToken = undefined;
-  #lastSeq = 0;
-  /** History shown on a fresh join has seq up to here and is shown without de-duplication. */
-  #historyCeiling = 0;
+  /** What has been shown, so that nothing shows twice across drops. */
+  #seen = new SeenEvents();
   /** null while the room may still be reached; "quit" or "kicked" once it may not. */
   #ending = null;
   #reconnecting = false;
@@ -127,7 +125,7 @@ export class RoomSocket {
       nick: this.#nick,
       password: this.#password,
       resume: this.#resumeToken,
-      lastSeq: this.#resumeToken ? this.#lastSeq : undefined,
+      lastSeq: this.#resumeToken ? this.#seen.lastSeq : undefined,
       timeZone: this.#timeZone,
     });
   }
@@ -150,7 +148,7 @@ export class RoomSocket {
       return;
     }
     const event = parseServerEvent(value);
-    if (event === null || this.#alreadyShown(event)) return;
+    if (event === null || this.#seen.alreadyShown(event)) return;
     switch (event.type) {
       case "welcome":
         this.#welcomed(event);
@@ -167,27 +165,12 @@ export class RoomSocket {
     this.#handlers.onEvent(event);
   }
 
-  /**
-   * After a resume the room replays conversation events from our last seq;
-   * this keeps any line from showing twice. History shown on a fresh join is
-   * older than the welcome and passes untouched.
-   */
-  #alreadyShown(event) {
-    if (!isConversationEvent(event)) return false;
-    const seq = event.seq;
-    if (isReplayed(event) && seq <= this.#historyCeiling) return false;
-    if (seq <= this.#lastSeq) return true;
-    this.#lastSeq = seq;
-    return false;
-  }
-
   #welcomed(event) {
     const rejoined = this.#resumeToken !== undefined && !event.resumed;
     this.#registered = true;
     this.#nick = event.nick;
     this.#resumeToken = event.resume;
-    this.#historyCeiling = event.resumed ? 0 : event.seq;
-    if (!event.resumed) this.#lastSeq = event.seq;
+    this.#seen.welcomed(event);
     if (rejoined) {
       this.#handlers.onText(
         `Rejoined as ${event.nick}; messages sent while away may be missing.`,
