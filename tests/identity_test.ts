@@ -207,7 +207,10 @@ Deno.test("a kick bans key, address and name for 10 minutes; /ban, /bans and /un
 });
 
 Deno.test("over real sockets: a stolen token cannot take a live session, and a spent one takes nothing", async () => {
-  await using server = startServer();
+  const logged: string[] = [];
+  await using server = startServer({
+    log: (_level, event, fields) => logged.push(`${event} ${JSON.stringify(fields)}`),
+  });
   const port = server.address.port;
   const victim = await joinJson(port, "ana");
   await using _victim = victim.client;
@@ -233,6 +236,11 @@ Deno.test("over real sockets: a stolen token cannot take a live session, and a s
   await replay.sendMessage({ type: "nick", nick: "ana", resume: victim.welcome.resume });
   const spent = await replay.waitFor((e) => e.type === "nick_refused") as EventOf<"nick_refused">;
   assertEquals(spent.reason, 'Nickname "ana" is already taken.', "a spent token takes nothing");
+  // Tokens are never logged.
+  for (const token of [victim.welcome.resume!, back.welcome.resume!]) {
+    assert(!logged.some((line) => line.includes(token)), token);
+  }
+  assert(logged.some((line) => line.startsWith("resume ")), logged.join("\n"));
 });
 
 /** Waits until `nick` has left the room. */
