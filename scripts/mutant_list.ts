@@ -871,9 +871,9 @@ export const MUTANTS: readonly Mutant[] = [
   },
   {
     id: "identity-holds-ignored",
-    file: "server/room.ts",
-    find: "    if (held) {\n      const how = nicknameKey(held.nick)",
-    replace: "    if (held && false) {\n      const how = nicknameKey(held.nick)",
+    file: "server/nick_holds.ts",
+    find: "      if (hold && hold.identity !== identity) return hold;",
+    replace: "      if (hold && false) return hold;",
     breaks: "Anyone takes a keyed member's name (or a look-alike of it) the moment it leaves.",
   },
   {
@@ -914,8 +914,9 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "owner-key-not-claimed",
     file: "server/room.ts",
-    find: "    if (this.#ownerKey !== null || owner?.identity === undefined) return;",
-    replace: "    if (this.#ownerKey !== null || owner?.identity === undefined || true) return;",
+    find:
+      '    this.#ownerKey = owner.identity;\n    this.store.saveSetting("owner_key", owner.identity);',
+    replace: "",
     breaks: "Ownership goes back to whoever connects first after a restart.",
   },
   {
