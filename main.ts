@@ -117,6 +117,17 @@ export function parseRoomAddress(value: string): { host: string; port: number; t
   }
 }
 
+/** Reads `--owner-key`: a member's key fingerprint. */
+function identityFingerprint(value: string): string {
+  const parsed = parseFingerprint(value);
+  if (parsed === null) {
+    throw new InvalidArgumentError(
+      "Not a key fingerprint: SHA256: and 43 characters (chat join's key, as /whois starts it).",
+    );
+  }
+  return parsed;
+}
+
 function fingerprint(value: string): string {
   const parsed = parseFingerprint(value);
   if (parsed === null) {
@@ -244,6 +255,21 @@ Examples:
       addressRanges("--exempt"),
     )
     .option(
+      "--nick-hold <days>",
+      "how long a name stays held for the key that last used it; 0 = names are never held",
+      integer(0, 3650),
+      30,
+    )
+    .option(
+      "--owner-key <fingerprint>",
+      "the room owner's key (SHA256:..., as /whois shows it); otherwise the first keyed owner's",
+      identityFingerprint,
+    )
+    .option(
+      "--password-file <file>",
+      "make the room private: every client gives the password on this file's first line",
+    )
+    .option(
       "--trusted-proxy <cidrs>",
       "proxies that send a PROXY protocol header (and, at --web, X-Forwarded-For) naming the " +
         'real client, comma-separated (default: "none")',
@@ -335,6 +361,9 @@ Examples:
           nodeTimeoutMs: (flags.nodeTimeout ?? 5) * 1000,
         },
         reusePort: flags.reusePort,
+        nickHoldDays: flags.nickHold,
+        ownerKey: flags.ownerKey,
+        passwordFile: flags.passwordFile,
         tls: flags.tlsCert === undefined || flags.tlsKey === undefined ? undefined : {
           certFile: flags.tlsCert,
           keyFile: flags.tlsKey,
@@ -381,6 +410,7 @@ Examples:
       "with TLS, trust exactly the room whose key has this fingerprint (for self-signed rooms)",
       fingerprint,
     )
+    .option("--password-file <file>", "the room's password, on this file's first line")
     .option(
       "--accept-new-cert",
       "with TLS, accept and record a key that differs from the one recorded for this room",
@@ -414,10 +444,20 @@ Examples:
         nick: flags.nick,
         retry: flags.retry,
         bell: flags.bell,
+        passwordFile: flags.passwordFile,
         tls: tls
           ? { caFile: flags.ca, fingerprint: flags.fingerprint, acceptNewCert: flags.acceptNewCert }
           : undefined,
       });
+    });
+
+  program.command("key")
+    .description("Show your key's fingerprint (making the key if you have none yet).")
+    .action(async () => {
+      const { defaultIdentityPath, loadOrCreateIdentity } = await import("./client/identity.ts");
+      const path = defaultIdentityPath();
+      const identity = await loadOrCreateIdentity(path);
+      console.log(`${identity.fingerprint}  (${path})`);
     });
 
   return program;

@@ -8,6 +8,7 @@
  * in docs/performance.*. See `deno task bench --help`.
  */
 import { writeChart } from "./chart.ts";
+import { runAbuse } from "./abuse.ts";
 import { runFanout } from "./fanout.ts";
 import { runIdle } from "./idle.ts";
 import { runJoinStorm } from "./join_storm.ts";
@@ -41,7 +42,7 @@ function casesOf(options: BenchOptions): BenchCase[] {
     options.concurrency;
   if (custom !== null) {
     base.targets = base.targets.filter((target) =>
-      ["lost", "disordered", "joinsMissing"].includes(target.metric)
+      ["lost", "disordered", "joinsMissing", "honestDropped"].includes(target.metric)
     );
   }
   return [base];
@@ -57,6 +58,8 @@ function runCase(context: BenchContext, item: BenchCase): Promise<RunResult> {
       return runJoinStorm(context, item.params, item.targets);
     case "soak":
       return runSoak(context, item.params, item.targets);
+    case "abuse":
+      return runAbuse(context, item.params, item.targets);
   }
 }
 

@@ -43,7 +43,7 @@ rewrites docs/performance.md and docs/performance.svg.
 
 Options:
   --quick               every scenario at tiny sizes, a few seconds each (CI smoke test)
-  --scenario NAME       one scenario: fanout, idle, join or soak
+  --scenario NAME       one scenario: fanout, idle, join, soak or abuse
   --members N           members in the room
   --senders N           members that send (fanout, soak)
   --rate N              messages per second offered by all senders together
@@ -66,10 +66,11 @@ Options:
   --output PATH         JSON lines file (default bench/results/latest.jsonl)
   -h, --help            this text
 
-Exit codes: 0 all deliveries arrived, 1 messages lost or reordered or the
-server died, 2 usage error. Missed performance targets are reported, not fatal.`;
+Exit codes: 0 all deliveries arrived, 1 messages lost or reordered, an honest
+member dropped under abuse, or the server died, 2 usage error. Missed
+performance targets are reported, not fatal.`;
 
-const SCENARIOS: ScenarioName[] = ["fanout", "idle", "join", "soak"];
+const SCENARIOS: ScenarioName[] = ["fanout", "idle", "join", "soak", "abuse"];
 
 export function parseOptions(args: string[]): BenchOptions {
   const options: BenchOptions = {

@@ -113,6 +113,8 @@ export function resultsMarkdown(results: RunResult[], meta: Record<string, unkno
             formatMetric("cpuDriftPct", m.cpuDriftPct)
           }).`,
       );
+    } else if (result.scenario === "abuse") {
+      lines.push(abuseLine(result));
     } else {
       lines.push(
         `- **${result.label}**: ${m.members} members filled the room in ${
@@ -128,6 +130,27 @@ export function resultsMarkdown(results: RunResult[], meta: Record<string, unkno
     for (const problem of result.problems) lines.push(`  - **problem:** ${problem}`);
   }
   return lines.join("\n");
+}
+
+/** The abuse case in a sentence per attack (the "Abuse" section says what each does). */
+function abuseLine(result: RunResult): string {
+  const m = result.metrics;
+  const ms = (value: number | undefined) => formatMetric("p99Ms", value);
+  const mb = (value: number | undefined) => formatMetric("serverRssPeakMB", value);
+  return `- **${result.label}**: live p99 ${ms(m.calmP99Ms)} calm. ` +
+    `Bomb: ${m.bombAccepted} schedules (${mb(m.bombMB)}) fell due at once and reached every ` +
+    `honest member in ${m.bombDrainS?.toFixed(1)} s; live p99 ${ms(m.bombP99Ms)}; RSS ` +
+    `+${mb(m.bombRssGrowthMB)} (peak ${mb(m.bombRssPeakMB)}). ` +
+    `Hoard: ${m.hoardAccepted} accepted from ${m.hoardNicks} nicknames before the refusal; ` +
+    `RSS +${mb(m.hoardRssGrowthMB)}; data file ${mb(m.hoardDataMB)}; live p99 ${
+      ms(m.hoardP99Ms)
+    }. ` +
+    `Resume storm: ${m.resumeGaps} of ${result.params.resumers} resumers got a gap, then ` +
+    `${m.resumeReplayedMax} replayed events at most; ` +
+    `RSS +${mb(m.resumeRssGrowthMB)}; /user worst ${
+      ms(m.userMs)
+    } over ${m.userAsks} asks; live p99 ${ms(m.resumeP99Ms)}. ` +
+    `Honest members dropped: ${m.honestDropped}.`;
 }
 
 const TEMPLATE = `# Performance

@@ -22,6 +22,10 @@ const METRIC_FORMAT: Record<string, { name: string; unit: string; digits: number
   kbPerConnection: { name: "per connection", unit: " KB", digits: 2 },
   rssSlopeMBPerMin: { name: "RSS slope", unit: " MB/min", digits: 2 },
   cpuDriftPct: { name: "CPU/delivery drift", unit: " %", digits: 1 },
+  liveP99Ms: { name: "live p99 under attack", unit: " ms", digits: 1 },
+  resumeRssGrowthMB: { name: "RSS growth in the resume storm", unit: " MB", digits: 1 },
+  userMs: { name: "/user during the resume storm", unit: " ms", digits: 1 },
+  honestDropped: { name: "honest members dropped", unit: "", digits: 0 },
 };
 
 export function formatMetric(key: string, value: number | undefined): string {
@@ -79,6 +83,9 @@ function other(result: RunResult): string {
       return `${number(m.joinS, 3)} s, ${number(m.joinsMissing, 0)} unannounced`;
     case "soak":
       return `RSS ${number(m.rssSlopeMBPerMin, 2)} MB/min, CPU drift ${number(m.cpuDriftPct, 1)} %`;
+    case "abuse":
+      return `live p99 ${number(m.liveP99Ms, 0)} ms, hoard ${number(m.hoardAccepted, 0)}, ` +
+        `resume +${number(m.resumeRssGrowthMB, 1)} MB, /user ${number(m.userMs, 0)} ms`;
   }
 }
 

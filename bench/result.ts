@@ -5,7 +5,7 @@
  * performance issue checked against the figures.
  */
 
-export type ScenarioName = "fanout" | "idle" | "join" | "soak";
+export type ScenarioName = "fanout" | "idle" | "join" | "soak" | "abuse";
 
 /** A bound from the performance issue: `metric` must be at most `max`. */
 export interface Target {
@@ -20,7 +20,10 @@ export interface RunResult {
   /** Numbers that describe the case rather than measure it. */
   params: Record<string, number>;
   metrics: Record<string, number>;
-  /** Lost or reordered messages, missing join announcements, a dead server: each fails the bench. */
+  /**
+   * Lost or reordered messages, missing join announcements, a dropped honest
+   * member, a dead server: each fails the bench.
+   */
   problems: string[];
   /** Free-form remarks (generator saturation, what was pinned where). */
   notes: string[];
@@ -68,6 +71,9 @@ const WORST_OF = new Set([
   "closed",
   "joinsMissing",
   "registerFailed",
+  "honestDropped",
+  "liveLost",
+  "tooSlow",
 ]);
 
 /**

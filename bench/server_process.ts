@@ -31,6 +31,16 @@ export interface ServerOptions {
   reusePort?: boolean;
 }
 
+/** What one case adds to the usual start: a data file, more flags, a reader of the log. */
+export interface ServerSetup {
+  /** `--data PATH` in place of `--memory`. */
+  data?: string;
+  /** More `chat serve` flags, after the usual ones (a later flag wins). */
+  args?: string[];
+  /** Called with every line the server logs, as it arrives. */
+  onLog?: (line: string) => void;
+}
+
 const LISTENING = /listening address=([\d.]+):(\d+)/;
 const WEB_LISTENING = /\bweb address=([\d.]+):(\d+)/;
 const START_TIMEOUT_MS = 30_000;
@@ -66,7 +76,7 @@ export class ServerProcess {
   }
 
   /** Starts the server and waits for its `listening address=` log line. */
-  static async start(options: ServerOptions): Promise<ServerProcess> {
+  static async start(options: ServerOptions, setup: ServerSetup = {}): Promise<ServerProcess> {
     const deno = Deno.execPath();
     const profile = options.profileDir === null
       ? []
@@ -88,13 +98,16 @@ export class ServerProcess {
       "0",
       ...(options.redis
         ? ["--redis", options.redis.url, "--room", options.redis.room]
-        : ["--memory"]),
+        : setup.data === undefined
+        ? ["--memory"]
+        : ["--data", setup.data]),
       ...(options.reusePort ? ["--reuse-port"] : []),
       "--history",
       "0",
       "--max-connections",
       "20000",
       ...(options.web ? ["--web", "127.0.0.1:0"] : []),
+      ...(setup.args ?? []),
     ];
     const command = options.cpus === null ? serve : ["taskset", "-c", options.cpus, ...serve];
     const child = new Deno.Command(command[0], {
@@ -125,6 +138,7 @@ export class ServerProcess {
       drainLines(child.stderr, (line) => {
         if (log.length >= 200) log.shift();
         log.push(line);
+        setup.onLog?.(line);
         const match = LISTENING.exec(line);
         if (match) tcpPort = Number(match[2]);
         const web = WEB_LISTENING.exec(line);

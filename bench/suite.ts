@@ -1,8 +1,9 @@
 /**
  * The cases `deno task bench` runs: the full suite, whose sizes and targets
- * come from the performance issue, and the quick suite, the same scenarios at
- * tiny sizes for CI's smoke test.
+ * come from the performance issue (and, for abuse, issue 11), and the quick
+ * suite, the same scenarios at tiny sizes for CI's smoke test.
  */
+import type { AbuseParams } from "./abuse.ts";
 import type { FanoutParams } from "./fanout.ts";
 import type { IdleParams } from "./idle.ts";
 import type { JoinParams } from "./join_storm.ts";
@@ -13,9 +14,12 @@ export type BenchCase =
   | { scenario: "fanout"; params: FanoutParams; targets: Target[] }
   | { scenario: "idle"; params: IdleParams; targets: Target[] }
   | { scenario: "join"; params: JoinParams; targets: Target[] }
-  | { scenario: "soak"; params: SoakParams; targets: Target[] };
+  | { scenario: "soak"; params: SoakParams; targets: Target[] }
+  | { scenario: "abuse"; params: AbuseParams; targets: Target[] };
 
 const CORRECT: Target[] = [{ metric: "lost", max: 0 }, { metric: "disordered", max: 0 }];
+/** No honest member who reads is dropped, whatever the attack. */
+const HONEST_KEPT: Target = { metric: "honestDropped", max: 0 };
 
 export const FULL_SUITE: BenchCase[] = [
   {
@@ -59,6 +63,31 @@ export const FULL_SUITE: BenchCase[] = [
       ...CORRECT,
     ],
   },
+  {
+    scenario: "abuse",
+    // A bomb as big as the room-wide cap allows (1000 × 3 KB due at once), a
+    // hoard up to that cap, and 8 resumers asking for all of a full store.
+    params: {
+      honest: 4,
+      liveRate: 20,
+      calmS: 2,
+      bombNicks: 50,
+      bombPerNick: 20,
+      bombBytes: 3000,
+      bombLeadS: 5,
+      maxSchedules: 1000,
+      hoardPerNick: 50,
+      hoardBytes: 4000,
+      resumeEvents: 100_000,
+      resumers: 8,
+    },
+    targets: [
+      { metric: "liveP99Ms", max: 1000 },
+      { metric: "resumeRssGrowthMB", max: 50 },
+      { metric: "userMs", max: 100 },
+      HONEST_KEPT,
+    ],
+  },
 ];
 
 export const QUICK_SUITE: BenchCase[] = [
@@ -82,5 +111,23 @@ export const QUICK_SUITE: BenchCase[] = [
     scenario: "soak",
     params: { members: 20, senders: 4, rate: 200, durationS: 3, sampleS: 1 },
     targets: CORRECT,
+  },
+  {
+    scenario: "abuse",
+    params: {
+      honest: 3,
+      liveRate: 20,
+      calmS: 0.3,
+      bombNicks: 4,
+      bombPerNick: 10,
+      bombBytes: 2000,
+      bombLeadS: 1,
+      maxSchedules: 60,
+      hoardPerNick: 25,
+      hoardBytes: 1000,
+      resumeEvents: 2000,
+      resumers: 2,
+    },
+    targets: [HONEST_KEPT],
   },
 ];

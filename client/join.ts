@@ -4,14 +4,12 @@
  * piped, rendering of events in the viewer's time zone, and reconnecting
  * with the same nickname when the connection drops unexpectedly.
  */
-import {
-  type EventOf,
-  isConversationEvent,
-  isReplayed,
-  type ServerEvent,
-} from "../protocol/events.ts";
+import type { EventOf, ServerEvent } from "../protocol/events.ts";
+import { SeenEvents } from "../protocol/seen_events.ts";
 import { readLines } from "../protocol/line_reader.ts";
-import { GREETING } from "../protocol/plain.ts";
+import { GREETING, PASSWORD_GREETING, PASSWORD_PROMPT } from "../protocol/plain.ts";
+import { JSON_HANDSHAKE_V2 } from "../protocol/identity.ts";
+import { type Identity, loadOrCreateIdentity } from "./identity.ts";
 import { nicknameKey, sanitizeText } from "../protocol/text.ts";
 import { localTimeZone } from "../protocol/time.ts";
 import { KeyDecoder } from "./key_decoder.ts";
@@ -32,6 +30,10 @@ export interface JoinOptions {
   bell?: boolean;
   /** Join over TLS, trusting the room as these say (client/tls_connect.ts). */
   tls?: TlsJoinOptions;
+  /** Where this user's key is kept (default: `identity` in the config directory). */
+  identityPath?: string;
+  /** A file whose first line is the room's password. */
+  passwordFile?: string;
 }
 
 /** Delays between reconnection attempts, in ms; the last one repeats. */
@@ -53,6 +55,8 @@ class JoinSession {
   #terminal = new Terminal();
   #interactive = this.#terminal.interactive;
   #color = colorEnabled();
+  /** CHAT_DEBUG set: say on stderr what the room sent that was skipped. */
+  #debug = debugEnabled();
   #timeZone = localTimeZone();
   #encoder = new TextEncoder();
   #screen: Screen;
@@ -60,14 +64,25 @@ class JoinSession {
   #link: RoomLink | null = null;
   #nick: string | undefined;
   #registered = false;
+  /** This user's key (client/identity.ts); null when it could not be read or made. */
+  #identity: Identity | null = null;
+  /** The room's challenge on this link, once it came. */
+  #nonce: string | null = null;
+  /** The room does not know keys (an older chat): join it the old way. */
+  #keyless = false;
+  /** The room's password, from --password-file or typed once; kept for reconnecting. */
+  #password: string | null = null;
+  /** This link's challenge asked for the password. */
+  #passwordWanted = false;
+  /** The next line typed is the password. */
+  #askingPassword = false;
   /** Sends our nickname again once the room's join rate allows it. */
   #joinRetryTimer: ReturnType<typeof setTimeout> | undefined;
   /** True once the room has welcomed us; from then on a drop means reconnecting. */
   #joinedOnce = false;
   #resumeToken: string | undefined;
-  #lastSeq = 0;
-  /** History shown on a fresh join has seq up to here and is shown without de-duplication. */
-  #historyCeiling = 0;
+  /** What has been shown, so that nothing shows twice across drops. */
+  #seen = new SeenEvents();
   /** The room's limits on what we send, from its welcome. */
   #limits = { maxLineBytes: 4096, maxPasteBytes: 16384 };
   #ending: Ending | null = null;
@@ -93,6 +108,22 @@ class JoinSession {
 
   async run(): Promise<number> {
     const { host, port } = this.#options;
+    if (this.#options.passwordFile !== undefined) {
+      try {
+        this.#password = Deno.readTextFileSync(this.#options.passwordFile).split(/\r?\n/)[0];
+      } catch (error) {
+        this.#terminal.writeError(
+          `Cannot read --password-file "${this.#options.passwordFile}": ${describe(error)}`,
+        );
+        return 1;
+      }
+    }
+    try {
+      this.#identity = await loadOrCreateIdentity(this.#options.identityPath);
+    } catch (error) {
+      // Without a key the room still lets us in, under any name that is not held.
+      this.#terminal.writeError(`${describe(error)} Joining without a key.`);
+    }
     try {
       this.#link = await this.#open();
     } catch (error) {
@@ -126,6 +157,14 @@ class JoinSession {
       this.#linkEnded.resolve();
       if (this.#ending === "quit") return 0;
       if (this.#ending === "kicked") return 1;
+      if (this.#keyless && this.#link!.keyed) {
+        try {
+          this.#link = await this.#open();
+          continue;
+        } catch {
+          // Gone meanwhile: reconnect as after any drop.
+        }
+      }
       // Refused before ever getting in (the room is full, say): nothing to go back to.
       if (!this.#joinedOnce) return 1;
       if (this.#registered) {
@@ -188,7 +227,8 @@ class JoinSession {
   /** A new link; says what it learned about the room's certificate. */
   async #open(): Promise<RoomLink> {
     const { host, port, tls } = this.#options;
-    const link = await RoomLink.open(host, port, tls);
+    this.#nonce = null;
+    const link = await RoomLink.open(host, port, tls, this.#identity !== null && !this.#keyless);
     // --accept-new-cert answers for the certificate seen now, not for a later change.
     if (tls?.acceptNewCert) {
       this.#options = { ...this.#options, tls: { ...tls, acceptNewCert: false } };
@@ -198,18 +238,37 @@ class JoinSession {
   }
 
   #startRegistration(): void {
-    if (this.#nick !== undefined) {
-      this.#link!.send({
-        type: "nick",
-        nick: this.#nick,
-        resume: this.#resumeToken,
-        // Even without a resume, the room then shows only history we have not seen.
-        lastSeq: this.#lastSeq > 0 ? this.#lastSeq : undefined,
-        timeZone: this.#timeZone,
-      });
-    } else {
-      this.#askForNickname();
+    if (this.#nick !== undefined) this.#sendNick();
+    else this.#askForNickname();
+  }
+
+  /**
+   * Asks the room for our nickname: with a resume token and the last seq we
+   * showed, and on a keyed link with the room's challenge signed (once it
+   * has come: the nickname waits for it).
+   */
+  #sendNick(): void {
+    const link = this.#link;
+    const nick = this.#nick;
+    if (!link || nick === undefined) return;
+    const message = {
+      type: "nick" as const,
+      nick,
+      ...(this.#passwordWanted && this.#password !== null ? { password: this.#password } : {}),
+      resume: this.#resumeToken,
+      // Even without a resume, the room then shows only history we have not seen.
+      lastSeq: this.#seen.lastSeq > 0 ? this.#seen.lastSeq : undefined,
+      timeZone: this.#timeZone,
+    };
+    if (!link.keyed || this.#identity === null) {
+      link.send(message);
+      return;
     }
+    const nonce = this.#nonce;
+    if (nonce === null) return; // Sent when the challenge comes.
+    this.#identity.prove(nonce).then((key) => {
+      if (this.#link === link) link.send({ ...message, key });
+    });
   }
 
   #askForNickname(): void {
@@ -226,14 +285,40 @@ class JoinSession {
   }
 
   #receive(incoming: Incoming): void {
+    if (incoming.kind === "malformed") {
+      // Skipped, and the events after it still count; said only when asked for.
+      if (this.#debug) this.#terminal.writeError(`chat join: skipped ${incoming.problem}`);
+      return;
+    }
     if (incoming.kind === "text") {
       // The plain greeting arrives before the room sees our handshake.
-      if (incoming.text !== GREETING) this.#print(sanitizeText(incoming.text));
+      if ([GREETING, PASSWORD_GREETING, PASSWORD_PROMPT].includes(incoming.text)) return;
+      // A room older than keys took our handshake for a nickname: join it without one.
+      if (this.#link?.keyed && this.#nonce === null && incoming.text.includes(JSON_HANDSHAKE_V2)) {
+        this.#keyless = true;
+        this.#print("This room is older than keys; joining it without yours.");
+        this.#link.close();
+        return;
+      }
+      this.#print(sanitizeText(incoming.text));
       return;
     }
     const event = incoming.event;
-    if (this.#alreadyShown(event)) return;
+    if (this.#seen.alreadyShown(event)) return;
     switch (event.type) {
+      case "challenge":
+        this.#nonce = String(event.nonce);
+        this.#passwordWanted = event.password === true;
+        if (this.#passwordWanted && this.#password === null) {
+          this.#askingPassword = true;
+          this.#print("This room has a password.");
+          if (!this.#interactive) this.#print("Password:");
+          this.#showPrompt();
+          // The nickname waits for it.
+          return;
+        }
+        if (this.#nick !== undefined) this.#sendNick();
+        return;
       case "welcome":
         this.#welcomed(event);
         if (event.resumed) {
@@ -247,7 +332,7 @@ class JoinSession {
       case "nick_refused":
         if (event.wait !== undefined && this.#nick !== undefined) {
           // The name was fine; the room asked us to wait (its join rate): try it again then.
-          const wait = Math.min(Math.max(1, Math.ceil(Number(event.wait) || 1)), 600);
+          const wait = Math.min(Math.max(1, Math.ceil(event.wait)), 600);
           this.#print(`${sanitizeText(event.reason)} Trying again in ${wait} s...`);
           const link = this.#link;
           clearTimeout(this.#joinRetryTimer);
@@ -274,20 +359,6 @@ class JoinSession {
     this.#printEvent(event);
   }
 
-  /**
-   * After a resume the room replays conversation events from our last seq;
-   * this keeps any line from showing twice. History shown on a fresh join is
-   * older than the welcome and passes untouched.
-   */
-  #alreadyShown(event: ServerEvent): boolean {
-    if (!isConversationEvent(event)) return false;
-    const seq = event.seq;
-    if (isReplayed(event) && seq <= this.#historyCeiling) return false;
-    if (seq <= this.#lastSeq) return true;
-    this.#lastSeq = seq;
-    return false;
-  }
-
   #welcomed(event: EventOf<"welcome">): void {
     const rejoined = this.#resumeToken !== undefined && !event.resumed;
     this.#registered = true;
@@ -295,8 +366,7 @@ class JoinSession {
     this.#reconnecting = null;
     this.#nick = event.nick;
     this.#resumeToken = event.resume;
-    this.#historyCeiling = event.resumed ? 0 : event.seq;
-    if (!event.resumed) this.#lastSeq = event.seq;
+    this.#seen.welcomed(event);
     if (event.limits) {
       this.#limits = event.limits;
       this.#editor.maxBytes = Math.max(event.limits.maxLineBytes, event.limits.maxPasteBytes);
@@ -328,6 +398,12 @@ class JoinSession {
     let prompt = "Nickname: ";
     if (this.#registered && nick) prompt = `${nick}> `;
     else if (this.#reconnecting && nick) prompt = `${nick} (reconnecting)> `;
+    if (this.#askingPassword) {
+      // What is typed stays off the screen.
+      const { graphemes, cursor } = this.#editor.state;
+      this.#screen.showInput("Password: ", { graphemes: graphemes.map(() => "•"), cursor });
+      return;
+    }
     this.#screen.showInput(prompt, this.#editor.state);
   }
 
@@ -373,11 +449,18 @@ class JoinSession {
   }
 
   #submit(line: string): void {
+    if (this.#askingPassword) {
+      this.#askingPassword = false;
+      this.#password = line;
+      this.#showPrompt();
+      this.#startRegistration();
+      return;
+    }
     if (line.trim() === "") return;
     if (!this.#registered) {
       if (this.#nick === undefined && this.#link) {
         this.#nick = line.trim();
-        this.#link.send({ type: "nick", nick: this.#nick, timeZone: this.#timeZone });
+        this.#sendNick();
       } else if (this.#pendingLines.length < MAX_PENDING_LINES) {
         this.#pendingLines.push(line);
       } else {
@@ -434,6 +517,20 @@ function sleep(ms: number): Promise<void> {
 
 function times(count: number): string {
   return count === 1 ? "once" : `${count} times`;
+}
+
+/**
+ * Whether CHAT_DEBUG is set (to anything but "" or "0"): then what the room
+ * sent that was skipped as malformed is noted on stderr.
+ */
+function debugEnabled(): boolean {
+  try {
+    const value = Deno.env.get("CHAT_DEBUG");
+    return value !== undefined && value !== "" && value !== "0";
+  } catch {
+    // Without --allow-env the variable cannot be read; treat it as unset.
+    return false;
+  }
 }
 
 function describe(error: unknown): string {

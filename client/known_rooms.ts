@@ -9,9 +9,9 @@
  * never leaves half a file.
  */
 import { parseFingerprint } from "../protocol/fingerprint.ts";
+import { configPath, type EnvLookup, writePrivateFile } from "./config_dir.ts";
 
-/** Looks up an environment variable; `Deno.env.get` in production, a map in tests. */
-export type EnvLookup = (name: string) => string | undefined;
+export type { EnvLookup };
 
 /** What the file says about one room. */
 export interface KnownRoom {
@@ -25,19 +25,7 @@ export function defaultKnownRoomsPath(
   getEnv: EnvLookup = (name) => Deno.env.get(name),
   os: typeof Deno.build.os = Deno.build.os,
 ): string {
-  // Empty values count as unset, as the XDG spec asks.
-  const env = (name: string) => getEnv(name) || undefined;
-  if (os === "windows") {
-    const appData = env("APPDATA");
-    if (!appData) throw new Error("Cannot find where to keep known rooms: set APPDATA.");
-    return `${appData}\\chat\\known_rooms`;
-  }
-  const xdg = env("XDG_CONFIG_HOME");
-  // The XDG spec says a relative XDG_CONFIG_HOME is invalid and must be ignored.
-  if (xdg?.startsWith("/")) return `${xdg}/chat/known_rooms`;
-  const home = env("HOME");
-  if (!home) throw new Error("Cannot find where to keep known rooms: set HOME.");
-  return `${home}/.config/chat/known_rooms`;
+  return configPath("known_rooms", "known rooms", getEnv, os);
 }
 
 /** How a room is named in the file: `host:port`, an IPv6 host in brackets, names in lower case. */
@@ -88,20 +76,7 @@ export class KnownRooms {
   }
 
   async #write(lines: string[]): Promise<void> {
-    const dir = this.path.slice(
-      0,
-      Math.max(this.path.lastIndexOf("/"), this.path.lastIndexOf("\\")),
-    );
-    if (dir !== "") await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-    // makeTempFile creates its file 0600; renaming keeps that mode.
-    const temp = await Deno.makeTempFile({ dir: dir || ".", prefix: ".known_rooms." });
-    try {
-      await Deno.writeTextFile(temp, lines.map((line) => `${line}\n`).join(""));
-      await Deno.rename(temp, this.path);
-    } catch (error) {
-      await Deno.remove(temp).catch(() => {});
-      throw error;
-    }
+    await writePrivateFile(this.path, lines.map((line) => `${line}\n`).join(""), ".known_rooms.");
   }
 }
 

@@ -139,6 +139,7 @@ function styleOf(event: ServerEvent): string {
     case "nick_refused":
       return YELLOW;
     case "welcome":
+    case "challenge":
       return GREEN;
     case "error":
     case "kicked":
@@ -150,7 +151,9 @@ function styleOf(event: ServerEvent): string {
 /**
  * A copy of `event` with every nickname passed through `mapNick` and every
  * other piece of user-supplied text through `mapText`, so the shared wording
- * in `eventText` can be reused around styled, sanitized parts.
+ * in `eventText` can be reused around styled, sanitized parts. Every string
+ * field is mapped; the numbers and the types of all fields were checked when
+ * the event was read (`readServerEvent` in protocol/events.ts).
  */
 function mapUserText(
   event: ServerEvent,
@@ -168,6 +171,8 @@ function mapUserText(
     case "join":
     case "welcome":
       return { ...event, nick: mapNick(event.nick) };
+    case "challenge":
+      return event;
     case "owner":
       return {
         ...event,
@@ -182,12 +187,7 @@ function mapUserText(
       return { ...event, from: mapNick(event.from), to: mapNick(event.to) };
     case "nick_refused":
       // The refused name is shown only inside the server's reason, as plain text.
-      return {
-        ...event,
-        nick: sanitizeText(event.nick),
-        reason: sanitizeText(event.reason),
-        ...(event.wait === undefined ? {} : { wait: Math.max(0, Number(event.wait) || 0) }),
-      };
+      return { ...event, nick: sanitizeText(event.nick), reason: sanitizeText(event.reason) };
     case "whisper":
       return {
         ...event,
@@ -213,15 +213,9 @@ function mapUserText(
     case "kicked":
       return { ...event, text: sanitizeText(event.text) };
     case "gap":
-      return { ...event, count: Number(event.count) || 0 };
     case "presence":
-      // Numbers from a server the client does not trust: never text.
-      return {
-        ...event,
-        joined: Number(event.joined) || 0,
-        left: Number(event.left) || 0,
-        seconds: Number(event.seconds) || 0,
-      };
+      // Only numbers, and readServerEvent() let through nothing else.
+      return event;
     case "schedule_ok":
     case "schedule_dropped":
       return { ...event, text: sanitizeText(event.text) };

@@ -28,6 +28,7 @@ export const CONVERSATION_EVENT_TYPES = [
 
 /** Event types addressed to one member. */
 export const PRIVATE_EVENT_TYPES = [
+  "challenge",
   "welcome",
   "nick_refused",
   "whisper",
@@ -61,13 +62,13 @@ export interface ScheduleItem {
 export interface MemberInfo {
   nick: string;
   /** The room's owner (or the member standing in while the owner reconnects). */
-  owner?: true;
+  owner?: boolean;
   /** Standing in for an owner who is reconnecting. */
-  standIn?: true;
+  standIn?: boolean;
   /** Set by `/away`: the reason, possibly "". */
   away?: string;
   /** The connection dropped; the member may resume. */
-  reconnecting?: true;
+  reconnecting?: boolean;
 }
 
 /** The fields of each conversation event besides `type`, `seq` and `at`. */
@@ -90,7 +91,7 @@ interface ConversationFields {
    * `nick` now holds the owner's powers. With `standIn`, only while the owner
    * `for` is reconnecting; they come back to `for` on its return.
    */
-  owner: { nick: string; standIn?: true; for?: string };
+  owner: { nick: string; standIn?: boolean; for?: string };
   /** The topic was set (or cleared, with an empty `text`) by `by`. */
   topic: { text: string; by: string };
   /**
@@ -118,6 +119,11 @@ interface PrivateFields {
   };
   /** With `wait`, the name was fine but the join must wait that many seconds. */
   nick_refused: { nick: string; reason: string; wait?: number };
+  /**
+   * After `CHAT/2 json`: sign `nonce` (protocol/identity.ts) to join with a
+   * key; `password` says the room asks for its password in the `nick` message.
+   */
+  challenge: { nonce: string; password?: boolean };
   whisper: {
     from: string;
     to: string;
@@ -171,7 +177,6 @@ export type ServerEvent = ConversationEvent | PrivateEvent | ReplayedEvent;
 export type EventOf<Type extends ServerEventType> = Extract<ServerEvent, { type: Type }>;
 
 const CONVERSATION: ReadonlySet<string> = new Set(CONVERSATION_EVENT_TYPES);
-const KNOWN: ReadonlySet<string> = new Set([...CONVERSATION_EVENT_TYPES, ...PRIVATE_EVENT_TYPES]);
 
 /** Whether an event belongs to the conversation (and so has a `seq`). */
 export function isConversationEvent(event: ServerEvent): event is ConversationEvent {
@@ -183,19 +188,215 @@ export function isReplayed(event: ServerEvent): boolean {
   return "history" in event && event.history === true;
 }
 
+/** What a client makes of one JSON value a server sent. */
+export type ServerEventReading =
+  | { kind: "event"; event: ServerEvent }
+  /** A type this client does not know, from a newer server: skip it without a word. */
+  | { kind: "unknown"; type: string }
+  /** Not an event this client can show; `problem` says why, in words of ours only. */
+  | { kind: "malformed"; problem: string };
+
 /**
- * Reads one event a server sent, or null for anything this client does not
- * know: an unknown type (from a newer server) is skipped, never a crash.
- * Field types are checked by the renderer, which treats every string as
- * untrusted.
+ * Reads one event a server sent, trusting nothing: every field the event's
+ * type has must be there with the right type (a whole number where a seq, a
+ * count or an id goes, an instant a `Date` can hold where a time goes), or
+ * the event is malformed. An unknown type, from a newer server, and fields
+ * this client does not know are what forward compatibility looks like, so
+ * neither is a problem. Strings are not made safe here: whoever prints them
+ * does that (client/render.ts).
  */
-export function parseServerEvent(value: unknown): ServerEvent | null {
-  if (typeof value !== "object" || value === null) return null;
-  const { type, at } = value as { type?: unknown; at?: unknown };
-  if (typeof type !== "string" || !KNOWN.has(type) || typeof at !== "number") return null;
-  if (CONVERSATION.has(type) && typeof (value as { seq?: unknown }).seq !== "number") return null;
-  return value as ServerEvent;
+export function readServerEvent(value: unknown): ServerEventReading {
+  if (!isRecord(value)) {
+    return { kind: "malformed", problem: `${describeJson(value)}, not an object` };
+  }
+  const type = Object.hasOwn(value, "type") ? value.type : undefined;
+  if (typeof type !== "string") {
+    return { kind: "malformed", problem: 'an object without a "type" string' };
+  }
+  const checks = EVENT_CHECKS.get(type);
+  if (checks === undefined) return { kind: "unknown", type };
+  const problem = fieldProblem(value, checks);
+  if (problem !== null) {
+    return {
+      kind: "malformed",
+      problem: `${/^[aeiou]/.test(type) ? "an" : "a"} ${type} event ${problem}`,
+    };
+  }
+  return { kind: "event", event: value as ServerEvent };
 }
+
+/** `readServerEvent()` for a client that only needs the events it can show. */
+export function parseServerEvent(value: unknown): ServerEvent | null {
+  const reading = readServerEvent(value);
+  return reading.kind === "event" ? reading.event : null;
+}
+
+/** Checks that a value from the wire is a `T`. */
+type Check<T> = (value: unknown) => value is T;
+/** A field that may be absent; when it is there, its check applies. */
+interface Optional<T> {
+  optional: Check<T>;
+}
+type FieldCheck = Check<unknown> | Optional<unknown>;
+
+/** The names of the fields of `Fields` that may be left out. */
+type OptionalKeys<Fields> = {
+  [Name in keyof Fields]-?: Record<never, never> extends Pick<Fields, Name> ? Name : never;
+}[keyof Fields];
+
+/** A check for each field of `Fields` (the compiler sees that none is forgotten). */
+type FieldChecks<Fields> = {
+  [Name in keyof Fields]-?: Name extends OptionalKeys<Fields>
+    ? Optional<Exclude<Fields[Name], undefined>>
+    : Check<Fields[Name]>;
+};
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function isString(value: unknown): value is string {
+  return typeof value === "string";
+}
+
+function isBoolean(value: unknown): value is boolean {
+  return typeof value === "boolean";
+}
+
+/** A seq, a count or an id: a whole number from 0, and one a double holds exactly. */
+function isWhole(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
+}
+
+/** Farthest a `Date` reaches either side of 1970, in ms (ECMA-262 "Time Values"). */
+const MAX_INSTANT_MS = 8.64e15;
+
+/** An instant in epoch ms that a clock can show. */
+function isInstant(value: unknown): value is number {
+  return typeof value === "number" && Math.abs(value) <= MAX_INSTANT_MS;
+}
+
+/** A finite number from 0 (seconds to wait). */
+function isNonNegative(value: unknown): value is number {
+  return typeof value === "number" && Number.isFinite(value) && value >= 0;
+}
+
+function oneOf<const T extends string>(...values: T[]): Check<T> {
+  return (value): value is T => values.includes(value as T);
+}
+
+function nullable<T>(check: Check<T>): Check<T | null> {
+  return (value): value is T | null => value === null || check(value);
+}
+
+function arrayOf<T>(check: Check<T>): Check<T[]> {
+  return (value): value is T[] => Array.isArray(value) && value.every((item) => check(item));
+}
+
+function objectOf<T>(checks: FieldChecks<T>): Check<T> {
+  const table: Record<string, FieldCheck> = checks;
+  return (value): value is T => isRecord(value) && fieldProblem(value, table) === null;
+}
+
+function optional<T>(check: Check<T>): Optional<T> {
+  return { optional: check };
+}
+
+/** What is wrong with `value`'s fields ('without "text"', 'with a malformed "seq"'), or null. */
+function fieldProblem(value: Record<string, unknown>, checks: Record<string, FieldCheck>) {
+  for (const [name, field] of Object.entries(checks)) {
+    const check = typeof field === "function" ? field : field.optional;
+    if (!Object.hasOwn(value, name)) {
+      if (typeof field === "function") return `without "${name}"`;
+      continue;
+    }
+    if (!check(value[name])) return `with a malformed "${name}"`;
+  }
+  return null;
+}
+
+/** What a JSON value that is not an object is, for a debug note: never its contents. */
+function describeJson(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return `a ${typeof value}`;
+}
+
+/** Fields every event has, and those of conversation events. */
+const AT = { at: isInstant };
+const SEQ = { at: isInstant, seq: isWhole, history: optional(isBoolean) };
+
+const CONVERSATION_CHECKS: {
+  [Type in ConversationEventType]: FieldChecks<ConversationFields[Type]>;
+} = {
+  message: { from: isString, text: isString },
+  action: { from: isString, text: isString },
+  scheduled: { from: isString, text: isString, late: optional(isBoolean) },
+  join: { nick: isString },
+  leave: { nick: isString, reason: isString },
+  kick: { nick: isString, by: isString },
+  rename: { from: isString, to: isString },
+  owner: { nick: isString, standIn: optional(isBoolean), for: optional(isString) },
+  topic: { text: isString, by: isString },
+  presence: { joined: isWhole, left: isWhole, seconds: isWhole },
+};
+
+const PRIVATE_CHECKS: { [Type in PrivateEventType]: FieldChecks<PrivateFields[Type]> } = {
+  challenge: { nonce: isString, password: optional(isBoolean) },
+  welcome: {
+    nick: isString,
+    owner: isBoolean,
+    seq: isWhole,
+    resume: optional(isString),
+    resumed: optional(isBoolean),
+    limits: optional(objectOf({ maxLineBytes: isWhole, maxPasteBytes: isWhole })),
+    mentions: optional(isWhole),
+  },
+  nick_refused: { nick: isString, reason: isString, wait: optional(isNonNegative) },
+  whisper: { from: isString, to: isString, text: isString, direction: oneOf("in", "out") },
+  users: {
+    nicks: arrayOf(isString),
+    owner: nullable(isString),
+    members: optional(arrayOf(objectOf<MemberInfo>({
+      nick: isString,
+      owner: optional(isBoolean),
+      standIn: optional(isBoolean),
+      away: optional(isString),
+      reconnecting: optional(isBoolean),
+    }))),
+  },
+  current_topic: { text: isString, by: isString, since: isInstant },
+  notice: { text: isString },
+  error: { text: isString },
+  schedule_ok: { id: isWhole, due: isInstant, text: isString },
+  schedules: {
+    items: arrayOf(objectOf<ScheduleItem>({
+      id: isWhole,
+      due: isInstant,
+      from: isString,
+      text: isString,
+    })),
+  },
+  unscheduled: { id: isWhole, due: isInstant, text: isString, by: optional(isString) },
+  schedule_dropped: { id: isWhole, due: isInstant, text: isString },
+  gap: { count: isWhole },
+  kicked: { text: isString },
+  bye: { reason: isString },
+};
+
+/**
+ * The checks for each known type, with the fields all events share. A Map,
+ * so a type named "constructor" or "__proto__" finds nothing.
+ */
+const EVENT_CHECKS: ReadonlyMap<string, Record<string, FieldCheck>> = new Map<
+  string,
+  Record<string, FieldCheck>
+>([
+  ...Object.entries(CONVERSATION_CHECKS).map(([type, checks]) =>
+    [type, { ...SEQ, ...checks }] as const
+  ),
+  ...Object.entries(PRIVATE_CHECKS).map(([type, checks]) => [type, { ...AT, ...checks }] as const),
+]);
 
 /** Messages a structured client sends after the handshake line. */
 export type ClientMessage =
@@ -208,6 +409,10 @@ export type ClientMessage =
     lastSeq?: number;
     /** The client's IANA time zone: `/schedule HH:MM` from it means that zone's clock. */
     timeZone?: string;
+    /** Proof of the client's key (`CHAT/2` only): base64 raw public key and signature of the challenge. */
+    key?: { public: string; signature: string };
+    /** The room's password, when its `challenge` asked for it. */
+    password?: string;
   }
   | { type: "say"; text: string };
 

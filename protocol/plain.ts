@@ -44,6 +44,9 @@ export function eventText(event: ServerEvent): string {
       return `${SYSTEM_MARK} ${describePresence(event)}`;
     case "current_topic":
       return `Topic: ${event.text} (set by ${event.by})`;
+    case "challenge":
+      // Only structured clients get one, and they answer it, not show it.
+      return "";
     case "welcome":
       return event.resumed
         ? `Welcome back, ${event.nick}! Your session was resumed.`
@@ -131,6 +134,13 @@ export const GREETING = "Welcome to chat! Enter your nickname:";
 
 /** The greeting as a plain client receives it. */
 export const PLAIN_GREETING = `${GREETING}\r\n`;
+
+/** In a room with a password, the first line instead, and the prompt under it. */
+export const PASSWORD_GREETING = "Welcome to chat! This room has a password.";
+export const PASSWORD_PROMPT = "Password:";
+
+/** Once the password was right, the nickname prompt. */
+export const NICKNAME_PROMPT = "Enter your nickname:";
 
 /** A churn summary's words: "37 members joined and left in the last 10 s." */
 function describePresence(counts: EventOf<"presence">): string {

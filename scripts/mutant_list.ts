@@ -56,8 +56,8 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "join-resumes-from-zero",
     file: "client/join.ts",
-    find: "        lastSeq: this.#lastSeq > 0 ? this.#lastSeq : undefined,",
-    replace: "        lastSeq: this.#lastSeq > 0 ? 0 : undefined,",
+    find: "      lastSeq: this.#seen.lastSeq > 0 ? this.#seen.lastSeq : undefined,",
+    replace: "      lastSeq: this.#seen.lastSeq > 0 ? 0 : undefined,",
     breaks: "chat join asks for the whole log again on every resume instead of what it missed.",
   },
   {
@@ -84,8 +84,8 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "rename-forgets-schedules",
     file: "server/room.ts",
-    find: "const oldKey = nicknameKey(old);",
-    replace: "const oldKey = old;",
+    find: "      for (const info of this.#schedules.byAuthor(member.author)) info.author = nick;",
+    replace: "",
     breaks: "After /rename, the member's pending schedules stay under the old name.",
   },
   {
@@ -111,16 +111,16 @@ export const MUTANTS: readonly Mutant[] = [
   },
   {
     id: "join-no-duplicate-filter",
-    file: "client/join.ts",
-    find: "if (seq <= this.#lastSeq) return true;",
-    replace: "if (seq < 0) return true;",
-    breaks: "chat join prints a replayed line a second time.",
+    file: "protocol/seen_events.ts",
+    find: "    if (seq <= this.lastSeq) return true;",
+    replace: "    if (seq < 0) return true;",
+    breaks: "chat join and the page print a replayed line a second time.",
   },
   {
     id: "resume-leaves-old-socket",
     file: "server/room.ts",
-    find: "    if (!wasDetached) this.#outbox.close(member.id);\n",
-    replace: "",
+    find: "      this.#outbox.close(member.id);\n    }\n    // Single use",
+    replace: "    }\n    // Single use",
     breaks: "Resuming a session that is still attached leaves the old connection open.",
   },
   {
@@ -318,7 +318,7 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "join-keeps-zone-to-itself",
     file: "client/join.ts",
-    find: "        timeZone: this.#timeZone,\n",
+    find: "      timeZone: this.#timeZone,\n",
     replace: "",
     breaks: "chat join does not tell the room its time zone, so HH:MM means the server's clock.",
   },
@@ -395,8 +395,8 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "rejoin-shows-history-again",
     file: "client/join.ts",
-    find: "        lastSeq: this.#lastSeq > 0 ? this.#lastSeq : undefined,",
-    replace: "        lastSeq: this.#resumeToken ? this.#lastSeq : undefined,",
+    find: "      lastSeq: this.#seen.lastSeq > 0 ? this.#seen.lastSeq : undefined,",
+    replace: "      lastSeq: this.#resumeToken ? this.#seen.lastSeq : undefined,",
     breaks: "After a server restart, chat join prints the history it already showed again.",
   },
   {
@@ -454,8 +454,8 @@ export const MUTANTS: readonly Mutant[] = [
     id: "topic-not-shown-on-join",
     file: "server/room.ts",
     find:
-      '      this.#outbox.send(id, { type: "current_topic", at: now, text, by, since: at });\n    }\n    for (const note',
-    replace: "    }\n    for (const note",
+      '      this.#outbox.send(id, { type: "current_topic", at: now, text, by, since: at });\n    }\n    // Notes wait',
+    replace: "    }\n    // Notes wait",
     breaks: "A newcomer is not shown the topic.",
   },
   {
@@ -657,13 +657,7 @@ export const MUTANTS: readonly Mutant[] = [
       "    }",
     breaks: "Each line goes out as its own frame: one socket write per line per browser.",
   },
-  {
-    id: "web-shows-duplicates",
-    file: "web/room_socket.js",
-    find: "    if (seq <= this.#lastSeq) return true;",
-    replace: "    if (false) return true;",
-    breaks: "The page shows a line twice when a resume replays what it already showed.",
-  },
+
   {
     id: "web-no-time-zone",
     file: "web/room_socket.js",
@@ -716,10 +710,10 @@ export const MUTANTS: readonly Mutant[] = [
   },
   {
     id: "modes-known-rooms-dir-open",
-    file: "client/known_rooms.ts",
-    find: "await Deno.mkdir(dir, { recursive: true, mode: 0o700 });",
-    replace: "await Deno.mkdir(dir, { recursive: true });",
-    breaks: "The directory chat join creates for known_rooms is readable by everyone.",
+    file: "client/config_dir.ts",
+    find: '  if (dir !== "") await Deno.mkdir(dir, { recursive: true, mode: 0o700 });',
+    replace: '  if (dir !== "") await Deno.mkdir(dir, { recursive: true });',
+    breaks: "The directory chat join keeps known_rooms and its key in is readable by everyone.",
   },
   {
     id: "tls-fingerprint-of-other-bytes",
@@ -855,9 +849,10 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "join-rate-charges-taken-names",
     file: "server/room.ts",
-    find: "    const problem = this.#nickProblem(nick, null);\n    if (problem) {",
+    find:
+      "    const problem = this.#nickProblem(nick, null, options.identity);\n    if (problem) {",
     replace:
-      "    const problem = this.#nickProblem(nick, null);\n    options.admit?.();\n    if (problem) {",
+      "    const problem = this.#nickProblem(nick, null, options.identity);\n    options.admit?.();\n    if (problem) {",
     breaks: "Trying a taken nickname uses up one of the address's joins.",
   },
   {
@@ -960,5 +955,192 @@ export const MUTANTS: readonly Mutant[] = [
     replace: "    if (false) {\n      this.#joining!.then(() => {",
     breaks: "Lines sent right behind the nickname are taken as more nicknames while a cluster " +
       "decides the join.",
+  },
+  {
+    id: "identity-holds-ignored",
+    file: "server/nick_holds.ts",
+    find: "      if (hold && hold.identity !== identity) return hold;",
+    replace: "      if (hold && false) return hold;",
+    breaks: "Anyone takes a keyed member's name (or a look-alike of it) the moment it leaves.",
+  },
+  {
+    id: "identity-live-session-taken-without-key",
+    file: "server/room.ts",
+    find: "    if (held.detachedAt === undefined && held.identity === undefined) {",
+    replace: "    if (false) {",
+    breaks: "A stolen resume token takes over a live session that has no key.",
+  },
+  {
+    id: "identity-keyed-token-without-key",
+    file: "server/room.ts",
+    find: "    if (held.identity !== undefined && identity !== held.identity) {",
+    replace: "    if (false) {",
+    breaks: "A keyed session's token works without its key.",
+  },
+  {
+    id: "identity-token-reused",
+    file: "server/room.ts",
+    find: "    if (member.resumeToken !== undefined) member.resumeToken = this.#newToken();",
+    replace: "",
+    breaks: "A resume token works again and again; a spent one still resumes.",
+  },
+  {
+    id: "identity-proof-not-checked",
+    file: "protocol/identity.ts",
+    find: "    return valid ? identityFingerprint(key) : null;",
+    replace: "    return identityFingerprint(key);",
+    breaks: "A key's signature is not checked: anyone may claim anyone's key.",
+  },
+  {
+    id: "identity-schedules-by-name",
+    file: "server/room.ts",
+    find: "      .filter((s) => everyone || s.authorKey === member.author)",
+    replace: "      .filter((s) => everyone || s.author === member.nick)",
+    breaks: "Whoever takes a name later sees its previous holder's schedules.",
+  },
+  {
+    id: "owner-key-not-claimed",
+    file: "server/room.ts",
+    find:
+      '    this.#ownerKey = owner.identity;\n    this.store.saveSetting("owner_key", owner.identity);',
+    replace: "",
+    breaks: "Ownership goes back to whoever connects first after a restart.",
+  },
+  {
+    id: "owner-key-returns-quietly",
+    file: "server/room.ts",
+    find: '    if (ownerReturns) this.#publish({ type: "owner", seq: 0, at: now, nick });',
+    replace: "",
+    breaks: "The key owner takes the room back and nobody is told.",
+  },
+  {
+    id: "kick-is-not-a-ban",
+    file: "server/room.ts",
+    find: "    if (banMs > 0) this.#banMember(target, by, now + banMs, now);",
+    replace: "",
+    breaks: "A kicked member is back under the same name 0.2 s later.",
+  },
+  {
+    id: "ban-names-shared-address",
+    file: "server/room.ts",
+    find: "    if (target.address !== undefined && !this.#isSharedAddress(target.address)) {",
+    replace: "    if (target.address !== undefined) {",
+    breaks: "Kicking one member behind a proxy bans everyone behind it.",
+  },
+  {
+    id: "bans-forgotten-on-restart",
+    file: "server/bans.ts",
+    find: "    for (const [key, value] of store.loadRecords(KIND)) {",
+    replace: "    for (const [key, value] of [] as [string, string][]) {",
+    breaks: "A restart lifts every ban.",
+  },
+  {
+    id: "password-not-checked",
+    file: "server/password_gate.ts",
+    find: "    if (timingSafeEqual(digest(given), this.#digest)) return { ok: true };",
+    replace: "    return { ok: true };",
+    breaks: "Any password opens a private room.",
+  },
+  {
+    id: "password-not-throttled",
+    file: "server/password_gate.ts",
+    find: "    if (budget.left < 1) {",
+    replace: "    if (false) {",
+    breaks: "An address may guess the password as fast as it likes.",
+  },
+  {
+    id: "password-shown-as-typed",
+    file: "client/join.ts",
+    find: 'graphemes: graphemes.map(() => "•")',
+    replace: "graphemes",
+    breaks: "The room password appears on screen as it is typed.",
+  },
+  {
+    id: "events-any-number-whole",
+    file: "protocol/events.ts",
+    find: "  return Number.isSafeInteger(value) && (value as number) >= 0;",
+    replace: '  return typeof value === "number";',
+    breaks: "chat join takes a seq of 1e300 or -1 (and ids and counts like it) for a real one.",
+  },
+  {
+    id: "events-field-types-unchecked",
+    file: "protocol/events.ts",
+    find: '    if (!check(value[name])) return `with a malformed "${name}"`;',
+    replace: '    if (!check(value[name]) && false) return `with a malformed "${name}"`;',
+    breaks: 'A hostile room crashes chat join with `nick: 42` or `items: "x"`.',
+  },
+  {
+    id: "events-missing-fields-allowed",
+    file: "protocol/events.ts",
+    find: '      if (typeof field === "function") return `without "${name}"`;\n',
+    replace: "",
+    breaks: 'chat join shows an event with a field missing ("left the chat (undefined)").',
+  },
+  {
+    id: "events-optional-fields-unchecked",
+    file: "protocol/events.ts",
+    find: '    const check = typeof field === "function" ? field : field.optional;',
+    replace: '    const check = typeof field === "function" ? field : (_value: unknown) => true;',
+    breaks: "A room sets the terminal's title through a resumed welcome's `mentions`.",
+  },
+  {
+    id: "events-prototype-types",
+    file: "protocol/events.ts",
+    find: "  const checks = EVENT_CHECKS.get(type);",
+    replace:
+      "  const checks = Object.fromEntries(EVENT_CHECKS)[type] as Record<string, FieldCheck> | undefined;",
+    breaks: 'An event of type "constructor" or "__proto__" passes as known and crashes chat join.',
+  },
+  {
+    id: "events-instant-unbounded",
+    file: "protocol/events.ts",
+    find: '  return typeof value === "number" && Math.abs(value) <= MAX_INSTANT_MS;',
+    replace: '  return typeof value === "number";',
+    breaks: "chat join shows an event stamped [NaN:NaN] when its `at` is past any date.",
+  },
+  {
+    id: "events-mentions-unchecked",
+    file: "protocol/events.ts",
+    find: "    mentions: optional(isWhole),",
+    replace: "    mentions: optional((value): value is number => true),",
+    breaks: "A resumed welcome's `mentions` string reaches the terminal with its escapes.",
+  },
+  {
+    id: "events-schedule-id-unchecked",
+    file: "protocol/events.ts",
+    find: "  schedule_ok: { id: isWhole, due: isInstant, text: isString },",
+    replace:
+      "  schedule_ok: { id: (value): value is number => true, due: isInstant, text: isString },",
+    breaks: 'A schedule id sets the terminal\'s title: "Scheduled #<OSC> for ...".',
+  },
+  {
+    id: "room-link-broken-json-shown",
+    file: "client/room_link.ts",
+    find:
+      '    if (/^\\s*[[{]/.test(line)) return { kind: "malformed", problem: "a line that is not JSON" };\n',
+    replace: "",
+    breaks: "chat join prints a broken JSON line as if the room had said it.",
+  },
+  {
+    id: "room-link-unknown-noted",
+    file: "client/room_link.ts",
+    find: '  if (reading.kind === "unknown") return null;',
+    replace:
+      '  if (reading.kind === "unknown") return { kind: "malformed", problem: "an unknown type" };',
+    breaks: "An event of a newer server's type is reported as malformed instead of ignored.",
+  },
+  {
+    id: "join-malformed-noted-always",
+    file: "client/join.ts",
+    find: "      if (this.#debug) this.#terminal.writeError(",
+    replace: "      if (this.#debug || true) this.#terminal.writeError(",
+    breaks: "chat join writes a note on stderr for every malformed event, without CHAT_DEBUG.",
+  },
+  {
+    id: "join-malformed-never-noted",
+    file: "client/join.ts",
+    find: '    return value !== undefined && value !== "" && value !== "0";',
+    replace: '    return value === "never";',
+    breaks: "CHAT_DEBUG=1 does not say which events chat join skipped.",
   },
 ];

@@ -82,6 +82,16 @@ async function readOrNull(path: string): Promise<string | null> {
   }
 }
 
+/** Rewrites the copy's web/protocol.js from its (mutated) protocol/. */
+async function rebundle(dir: string): Promise<void> {
+  await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "scripts/bundle_web.ts"],
+    cwd: dir,
+    stdout: "null",
+    stderr: "null",
+  }).output();
+}
+
 async function runSuite(dir: string): Promise<{ code: number | "timeout"; output: string }> {
   const child = new Deno.Command(Deno.execPath(), {
     args: TEST_ARGS,
@@ -171,6 +181,12 @@ async function main(args: string[]): Promise<number> {
         outcome = { mutant, verdict: "stale", seconds: 0, detail: reason ?? "" };
       } else {
         await Deno.writeTextFile(path, original.replace(mutant.find, () => mutant.replace));
+        // The page runs protocol/ from its bundle: rebuild it, so the page gets the bug too
+        // and the bundle's own freshness test does not catch every protocol/ mutant for free.
+        const bundle = mutant.file.startsWith("protocol/")
+          ? await readOrNull(`${dir}/web/protocol.js`)
+          : null;
+        if (bundle !== null) await rebundle(dir);
         try {
           const { code, output } = await runSuite(dir);
           const seconds = (performance.now() - started) / 1000;
@@ -185,6 +201,7 @@ async function main(args: string[]): Promise<number> {
           }
         } finally {
           await Deno.writeTextFile(path, original);
+          if (bundle !== null) await Deno.writeTextFile(`${dir}/web/protocol.js`, bundle);
         }
       }
       outcomes.push(outcome);

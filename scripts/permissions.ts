@@ -18,9 +18,11 @@
  * - NO_COLOR, TERM: the client's (and commander's) switch to plain output,
  *   client/render.ts.
  * - XDG_CONFIG_HOME (with HOME), APPDATA on Windows: where `chat join` keeps
- *   the rooms it has met over TLS (`$XDG_CONFIG_HOME/chat/known_rooms`,
- *   `~/.config/chat/known_rooms`, `%APPDATA%\chat\known_rooms`),
- *   client/known_rooms.ts.
+ *   the rooms it has met over TLS and its identity key
+ *   (`$XDG_CONFIG_HOME/chat/known_rooms` and `.../identity`, else under
+ *   `~/.config/chat/`, `%APPDATA%\chat\`), client/config_dir.ts.
+ * - CHAT_DEBUG: `chat join` notes on stderr each malformed event it skips,
+ *   client/join.ts.
  */
 export const RUNTIME_ENV = [
   "HOME",
@@ -31,6 +33,7 @@ export const RUNTIME_ENV = [
   "TERM",
   "XDG_CONFIG_HOME",
   "APPDATA",
+  "CHAT_DEBUG",
 ] as const;
 
 /**

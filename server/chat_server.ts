@@ -20,6 +20,7 @@ import { Session, type SessionHost } from "./session.ts";
 import { remoteIp, type Transport } from "./transport.ts";
 import { type AddressRanges, parseAddressRanges } from "./address_range.ts";
 import { JoinRate } from "./join_rate.ts";
+import { PasswordGate } from "./password_gate.ts";
 import { acceptFromProxy, refusingProxyHeaders } from "./proxied_transport.ts";
 import { WritePacer } from "./write_pacer.ts";
 
@@ -48,6 +49,8 @@ export interface ChatServerOptions extends RoomOptions {
    * client (`--trusted-proxy`); default none.
    */
   trustedProxies?: AddressRanges;
+  /** The room's password (`--password-file`): every client gives it before its nickname. */
+  password?: string;
   /** How long a queue over the outbox limit may go without write progress, in ms (default 1000). */
   stallMs?: number;
   /** Monotonic milliseconds for flood control; injectable so tests control time. */
@@ -125,6 +128,8 @@ export class ChatServer {
     this.room = new Room(options.replica?.outbox(outbox) ?? outbox, {
       ...options,
       store,
+      // A ban never names an address many people share (a proxy, loopback).
+      isSharedAddress: (address) => this.exempt.includes(address),
       sendLimits: {
         maxLineBytes: this.limits.maxLineBytes,
         maxPasteBytes: this.limits.maxPasteBytes,
@@ -146,6 +151,11 @@ export class ChatServer {
       monotonicNow: options.monotonicNow,
       admitJoin: (address) => this.#admitJoin(address, monotonicNow()),
     };
+    if (options.password !== undefined) {
+      const gate = new PasswordGate(options.password);
+      this.#sessionHost.checkPassword = (address, guess) =>
+        gate.check(address, guess, monotonicNow());
+    }
     this.#listeners = options.listeners ?? [Deno.listen({
       hostname: options.hostname ?? "0.0.0.0",
       port: options.port ?? 9999,
@@ -160,6 +170,9 @@ export class ChatServer {
       history: this.room.historySize,
       exempt: this.exempt.toString(),
       trustedProxy: this.trustedProxies.toString(),
+      nickHoldDays: this.room.nickHoldMs / 86_400_000,
+      ownerKey: this.room.ownerKey ?? "none",
+      private: options.password !== undefined,
     });
   }
 
@@ -285,6 +298,8 @@ export class ChatServer {
     if (this.#sessions.size + this.#awaitingHeader >= this.limits.maxConnections) {
       return { limit: "max-connections", text: "The server is full; try again later." };
     }
+    const banned = this.room.bannedAddress(ip);
+    if (banned) return { limit: "ban", text: banned };
     const fromIp = this.#perIp.get(ip) ?? 0;
     if (fromIp >= this.limits.maxPerIp && !this.exempt.includes(ip)) {
       return {

@@ -11,7 +11,7 @@
 import { sanitizeText } from "../protocol/text.ts";
 import { nextOccurrence, parseClock } from "../protocol/time.ts";
 import { CommandError } from "./command_error.ts";
-import type { Member, MemberId, Room } from "./room.ts";
+import { DEFAULT_BAN_MS, type Member, type MemberId, type Room } from "./room.ts";
 
 /** One parameter of a command, as the usage line shows it. */
 export interface Param {
@@ -129,13 +129,90 @@ const me: Command = {
   },
 };
 
+/**
+ * How long a ban lasts: "30s", "10m", "2h", "7d", or a bare number of
+ * minutes; up to a year. "" is the default (10 minutes); null when invalid.
+ */
+export function parseBanDuration(spec: string): number | null {
+  if (spec === "") return DEFAULT_BAN_MS;
+  const match = /^(\d{1,6})([smhd]?)$/.exec(spec.toLowerCase());
+  if (!match) return null;
+  const unit = { s: 1_000, m: 60_000, "": 60_000, h: 3_600_000, d: 86_400_000 }[
+    match[2] as "s" | "m" | "" | "h" | "d"
+  ];
+  const ms = Number(match[1]) * unit;
+  return ms <= 365 * 86_400_000 ? ms : null;
+}
+
+function banDuration(command: Command, spec: string): number {
+  const ms = parseBanDuration(spec);
+  if (ms === null) {
+    throw new CommandError(
+      `Invalid duration "${spec}" (such as 30s, 10m, 2h, 7d). ${usage(command)}`,
+    );
+  }
+  return ms;
+}
+
 const kick: Command = {
   name: "kick",
-  params: [{ name: "nick" }],
-  help: "Remove a member from the room (owner only).",
+  params: [{ name: "nick" }, { name: "duration", optional: true }],
+  help: "Remove a member and keep them out for a while: 10m by default, 0 for no ban " +
+    "(owner only).",
   ownerOnly: "Only the room owner can kick members.",
+  run(room, member, [nick, duration]) {
+    room.kick(member, nick, banDuration(kick, duration));
+  },
+};
+
+const ban: Command = {
+  name: "ban",
+  params: [{ name: "nick" }, { name: "duration", optional: true }],
+  help: "Keep a member (or a name) out for a while, 10m by default (owner only).",
+  ownerOnly: "Only the room owner can ban.",
+  run(room, member, [nick, duration]) {
+    const ms = banDuration(ban, duration);
+    if (ms === 0) throw new CommandError(`A ban needs a duration. ${usage(ban)}`);
+    room.ban(member, nick, ms);
+  },
+};
+
+const unban: Command = {
+  name: "unban",
+  params: [{ name: "nick|address|fingerprint" }],
+  help: "Lift a ban (owner only).",
+  ownerOnly: "Only the room owner can lift bans.",
+  run(room, member, [target]) {
+    room.unban(member, target);
+  },
+};
+
+const bans: Command = {
+  name: "bans",
+  params: [],
+  help: "List the bans in force (owner only).",
+  ownerOnly: "Only the room owner can see the bans.",
+  run(room, member) {
+    room.listBans(member);
+  },
+};
+
+const whois: Command = {
+  name: "whois",
+  params: [{ name: "nick" }],
+  help: "Show a member's key and how long its name has been held.",
   run(room, member, [nick]) {
-    room.kick(member, nick);
+    room.whois(member, nick);
+  },
+};
+
+const owner: Command = {
+  name: "owner",
+  params: [{ name: "nick" }],
+  help: "Hand the room, and its owner's key, to another member with a key (owner only).",
+  ownerOnly: "Only the room owner can hand the room on.",
+  run(room, member, [nick]) {
+    room.giveOwnership(member, nick);
   },
 };
 
@@ -286,6 +363,11 @@ export const COMMANDS: readonly Command[] = [
   reply,
   me,
   kick,
+  ban,
+  unban,
+  bans,
+  whois,
+  owner,
   schedule,
   schedules,
   unschedule,

@@ -28,6 +28,8 @@ export interface MemoryStoreContents {
   lastScheduleId: number;
   notes: [string, PrivateEvent[]][];
   settings: [string, string][];
+  /** Held nicknames and bans, by kind. */
+  records: [string, [string, string][]][];
 }
 
 /** A fixed-size ring, oldest first. */
@@ -71,6 +73,7 @@ export class MemoryStore implements RoomStore {
   #lastSeq = 0;
   #schedules = new Map<number, Schedule>();
   #lastScheduleId = 0;
+  #records = new Map<string, Map<string, string>>();
   #notes = new Map<string, PrivateEvent[]>();
   #settings = new Map<string, string>();
 
@@ -90,6 +93,7 @@ export class MemoryStore implements RoomStore {
     store.#lastScheduleId = contents.lastScheduleId;
     store.#notes = new Map(contents.notes);
     store.#settings = new Map(contents.settings);
+    store.#records = new Map(contents.records.map(([kind, pairs]) => [kind, new Map(pairs)]));
     return store;
   }
 
@@ -104,6 +108,7 @@ export class MemoryStore implements RoomStore {
       lastScheduleId: this.#lastScheduleId,
       notes: [...this.#notes],
       settings: [...this.#settings],
+      records: [...this.#records].map(([kind, pairs]) => [kind, [...pairs]]),
     };
   }
 
@@ -177,6 +182,20 @@ export class MemoryStore implements RoomStore {
 
   saveSetting(name: string, value: string): void {
     this.#settings.set(name, value);
+  }
+
+  loadRecords(kind: string): [string, string][] {
+    return [...(this.#records.get(kind) ?? new Map()).entries()];
+  }
+
+  saveRecord(kind: string, key: string, value: string): void {
+    let records = this.#records.get(kind);
+    if (!records) this.#records.set(kind, records = new Map());
+    records.set(key, value);
+  }
+
+  deleteRecord(kind: string, key: string): void {
+    this.#records.get(kind)?.delete(key);
   }
 
   addNote(nickKey: string, note: PrivateEvent): void {

@@ -47,6 +47,8 @@ export class ResilientStore implements RoomStore {
   #unsavedRenames: [string, string, string][] = [];
   #settings = new Map<string, string>();
   #unsavedNotes: [string, PrivateEvent][] = [];
+  /** Record changes the file missed, by kind and key; a null value is a delete. */
+  #unsavedRecords = new Map<string, [string, string, string | null]>();
   #lastSeq: number;
   #lastScheduleId: number;
 
@@ -124,6 +126,11 @@ export class ResilientStore implements RoomStore {
         this.#unsavedTexts.delete(id);
       }
       for (const [name, value] of this.#settings) this.#primary.saveSetting(name, value);
+      for (const [id, [kind, key, value]] of this.#unsavedRecords) {
+        if (value === null) this.#primary.deleteRecord(kind, key);
+        else this.#primary.saveRecord(kind, key, value);
+        this.#unsavedRecords.delete(id);
+      }
       while (this.#unsavedNotes.length > 0) {
         this.#primary.addNote(...this.#unsavedNotes[0]);
         this.#unsavedNotes.shift();
@@ -220,6 +227,38 @@ export class ResilientStore implements RoomStore {
   saveSetting(name: string, value: string): void {
     this.#settings.set(name, value);
     this.#write(() => this.#primary.saveSetting(name, value));
+  }
+
+  loadRecords(kind: string): [string, string][] {
+    const saved = new Map(this.#read(() => this.#primary.loadRecords(kind)) ?? []);
+    for (const [recordKind, key, value] of this.#unsavedRecords.values()) {
+      if (recordKind !== kind) continue;
+      if (value === null) saved.delete(key);
+      else saved.set(key, value);
+    }
+    return [...saved.entries()];
+  }
+
+  saveRecord(kind: string, key: string, value: string): void {
+    if (!this.#write(() => this.#primary.saveRecord(kind, key, value))) {
+      this.#unsaveRecord(kind, key, value);
+    }
+  }
+
+  deleteRecord(kind: string, key: string): void {
+    if (!this.#write(() => this.#primary.deleteRecord(kind, key))) {
+      this.#unsaveRecord(kind, key, null);
+    }
+  }
+
+  /** Keeps a record change for the file's recovery; the latest change per record wins. */
+  #unsaveRecord(kind: string, key: string, value: string | null): void {
+    const id = JSON.stringify([kind, key]);
+    this.#unsavedRecords.delete(id);
+    this.#unsavedRecords.set(id, [kind, key, value]);
+    if (this.#unsavedRecords.size > MAX_UNSAVED_EVENTS) {
+      this.#unsavedRecords.delete(this.#unsavedRecords.keys().next().value!);
+    }
   }
 
   addNote(nickKey: string, note: PrivateEvent): void {

@@ -33,9 +33,12 @@ import {
   type PresenceDigestOptions,
   type PresenceState,
 } from "./presence_digest.ts";
+import { type Ban, Bans, banText } from "./bans.ts";
+import { NickHolds } from "./nick_holds.ts";
 import { addressOf, type ScheduleLimits, ScheduleQueue } from "./schedule_queue.ts";
 import type { RoomStore, ScheduleInfo } from "./store.ts";
 import { formatClock } from "../protocol/time.ts";
+import { shortFingerprint } from "../protocol/identity.ts";
 
 /** Identifies one connection; the edge chooses it. */
 export type MemberId = number;
@@ -70,7 +73,16 @@ export const systemClock: Clock = { now: () => Date.now() };
 export interface Member {
   id: MemberId;
   nick: string;
+  /** The nickname's comparison key (nicknameKey). */
   key: string;
+  /** The fingerprint of the key it proved at joining, if it joined with one. */
+  identity?: string;
+  /**
+   * Whose schedules and notes are its own: `key:<fingerprint>` for a keyed
+   * member, else `session:<id>`, never the nickname, which someone else may
+   * take later.
+   */
+  author: string;
   /** Order of arrival: the lowest present member inherits ownership. */
   arrival: number;
   /** When it joined (ms), to tell a brief visit from a stay. */
@@ -116,6 +128,12 @@ export interface RoomOptions {
   firePerTick?: { count: number; bytes: number };
   /** When joins and leaves are summarized instead of announced (presence_digest.ts). */
   presence?: PresenceDigestOptions;
+  /** How long a keyed member's nickname stays held for its key after its last use, in ms. */
+  nickHoldMs?: number;
+  /** The owner's key fingerprint (`--owner-key`); otherwise the one kept, or the first keyed owner's. */
+  ownerKey?: string;
+  /** Addresses a ban does not name (shared ones: the exempt list). */
+  isSharedAddress?: (address: string) => boolean;
   /**
    * A cluster node starts from a snapshot (room_snapshot.ts): the room as it
    * was, with `store` holding what it had stored. It is taken as it is:
@@ -150,6 +168,8 @@ export interface JoinOptions {
   timeZone?: string;
   /** The address the client connected from. */
   address?: string;
+  /** The fingerprint of the key the client proved, if it did (the edge checks the proof). */
+  identity?: string;
   /**
    * Asked once a fresh join is about to succeed: null lets it in; otherwise
    * why not, and in how many seconds to try again (the edge's join rate).
@@ -167,6 +187,12 @@ const STALE_AFTER_MS = 60 * 60_000;
  * would push a member who reads over its outbox limit.
  */
 const DEFAULT_FIRE_PER_TICK = { count: 20, bytes: 32 * 1024 };
+/** How long a keyed member's nickname stays held after its last use, by default: 30 days. */
+export const DEFAULT_NICK_HOLD_MS = 30 * 86_400_000;
+/** How long a kick keeps a member out unless the owner says otherwise: 10 minutes. */
+export const DEFAULT_BAN_MS = 10 * 60_000;
+/** What an old connection is told when its session is taken over by one that proved its key. */
+export const RESUMED_ELSEWHERE = "Session resumed elsewhere.";
 /** Told to a member who joins while joins and leaves are being summarized. */
 export const CHURN_NOTICE = "Members are coming and going fast, so joins and leaves are " +
   "summarized every 10 s for now. /who shows who is here.";
@@ -224,6 +250,11 @@ export class Room {
   #topic: Topic | null;
   /** Counts joins and leaves instead of announcing each, under churn. */
   #presence: PresenceDigest;
+  #holds: NickHolds;
+  #bans: Bans;
+  /** The key whose holder owns the room, once a keyed member has owned it (or --owner-key). */
+  #ownerKey: string | null;
+  #isSharedAddress: (address: string) => boolean;
 
   constructor(outbox: Outbox, options: RoomOptions = {}) {
     this.#outbox = outbox;
@@ -231,6 +262,11 @@ export class Room {
     this.store = options.store ?? new MemoryStore();
     this.historySize = options.historySize ?? 50;
     this.#presence = new PresenceDigest(options.presence, options.state?.presence);
+    this.#holds = new NickHolds(this.store, options.nickHoldMs ?? DEFAULT_NICK_HOLD_MS);
+    this.#bans = new Bans(this.store);
+    this.#isSharedAddress = options.isSharedAddress ?? (() => false);
+    if (options.ownerKey) this.store.saveSetting("owner_key", options.ownerKey);
+    this.#ownerKey = options.ownerKey ?? this.store.loadSetting("owner_key");
     this.resumeGraceMs = options.resumeGraceMs ?? 60_000;
     this.#newToken = options.newToken ?? (() => crypto.randomUUID());
     this.#limits = options.sendLimits ?? {
@@ -256,6 +292,16 @@ export class Room {
   /** Who has the owner's powers now: the owner, or its stand-in while it reconnects. */
   get owner(): Member | null {
     return this.#owner?.detachedAt === undefined ? this.#owner : this.#standIn;
+  }
+
+  /** The key whose holder owns the room, or null while no keyed member has owned it. */
+  get ownerKey(): string | null {
+    return this.#ownerKey;
+  }
+
+  /** How long a keyed member's name stays held after its last use, in ms. */
+  get nickHoldMs(): number {
+    return this.#holds.holdMs;
   }
 
   /** Members in order of arrival. */
@@ -337,15 +383,29 @@ export class Room {
           `${(JSON.stringify(given) ?? String(given)).slice(0, 40)} was ignored.`,
       });
     };
+    const ban = this.#bans.match(
+      { identity: options.identity, address: options.address, nick },
+      now,
+    );
+    if (ban) {
+      this.#outbox.send(id, { type: "bye", at: now, reason: banText(ban, now) });
+      this.#outbox.close(id);
+      return false;
+    }
     if (options.resume) {
       const held = this.#byKey.get(nicknameKey(nick));
       if (held && held.resumeToken === options.resume) {
+        const refusal = this.#resumeRefusal(held, options.identity);
+        if (refusal) {
+          this.#outbox.send(id, { type: "nick_refused", at: now, nick, reason: refusal });
+          return false;
+        }
         this.#resume(held, id, lastSeq ?? this.#seq, options.timeZone);
         sayMalformed();
         return true;
       }
     }
-    const problem = this.#nickProblem(nick, null);
+    const problem = this.#nickProblem(nick, null, options.identity);
     if (problem) {
       this.#outbox.send(id, { type: "nick_refused", at: now, nick, reason: problem });
       return false;
@@ -360,6 +420,10 @@ export class Room {
       id,
       nick,
       key: nicknameKey(nick),
+      ...(options.identity === undefined ? {} : { identity: options.identity }),
+      author: options.identity === undefined
+        ? `session:${this.#newToken()}`
+        : `key:${options.identity}`,
       arrival: ++this.#arrivals,
       joinedAt: now,
       timeZone: options.timeZone,
@@ -370,7 +434,15 @@ export class Room {
     };
     this.#members.set(id, member);
     this.#index(member);
+    if (member.identity) this.#holds.use(nick, member.identity, now);
     this.#owner ??= member;
+    // The owner's key is back: it takes the room over from whoever held it meanwhile.
+    const ownerReturns = member.identity !== undefined && member.identity === this.#ownerKey &&
+      this.#owner !== member;
+    if (ownerReturns) {
+      this.#owner = member;
+      this.#standIn = null;
+    }
     this.#outbox.send(id, {
       type: "welcome",
       at: now,
@@ -388,13 +460,16 @@ export class Room {
     const joinedAt = this.#seq;
     const announced = this.#presence.join();
     if (announced) this.#publish({ type: "join", seq: 0, at: now, nick });
+    if (ownerReturns) this.#publish({ type: "owner", seq: 0, at: now, nick });
+    this.#claimOwnerKey();
     // An owner who is reconnecting with nobody standing in gets a stand-in now.
     if (this.owner === null) this.#appointStandIn();
     if (this.#topic && this.#topic.text !== "") {
       const { text, by, at } = this.#topic;
       this.#outbox.send(id, { type: "current_topic", at: now, text, by, since: at });
     }
-    for (const note of this.store.takeNotes(member.key)) {
+    // Notes wait for a key; a session without one starts afresh and has none.
+    for (const note of member.identity ? this.store.takeNotes(member.author) : []) {
       this.#outbox.send(id, { ...note, at: now });
     }
     // History, then what happened since (its own join among it), then it is a member.
@@ -428,6 +503,8 @@ export class Room {
     if (!member) return;
     this.#remove(member);
     const now = this.clock.now();
+    // The hold runs from the name's last use, and it was in use until now.
+    if (member.identity) this.#holds.use(member.nick, member.identity, now);
     if (this.#presence.leave(member.joinedAt, now)) {
       this.#publish({ type: "leave", seq: 0, at: now, nick: member.nick, reason });
     }
@@ -571,11 +648,16 @@ export class Room {
     this.whisper(member, to.nick, text);
   }
 
-  /** The owner removes a member; refused for anyone else, and for oneself. */
-  kick(by: Member, nick: string): void {
+  /**
+   * The owner removes a member and keeps it out for `banMs` (its key, its
+   * address unless shared, its nickname); refused for anyone else, and for
+   * oneself. A `banMs` of 0 only removes.
+   */
+  kick(by: Member, nick: string, banMs = DEFAULT_BAN_MS): void {
     const target = this.requireMember(nick);
     if (target === by) throw new CommandError("You cannot kick yourself.");
     const now = this.clock.now();
+    if (banMs > 0) this.#banMember(target, by, now + banMs, now);
     this.tell(target, { type: "kicked", at: now, text: "You have been kicked from the chat." });
     this.#remove(target);
     this.#outbox.close(target.id);
@@ -585,7 +667,7 @@ export class Room {
 
   rename(member: Member, requested: string): void {
     const nick = normalizeNickname(requested);
-    const problem = this.#nickProblem(nick, member);
+    const problem = this.#nickProblem(nick, member, member.identity);
     if (problem) throw new CommandError(problem);
     const old = member.nick;
     if (old === nick) throw new CommandError(`Your nickname is already "${nick}".`);
@@ -593,13 +675,11 @@ export class Room {
     member.nick = nick;
     member.key = nicknameKey(nick);
     this.#index(member);
-    const oldKey = nicknameKey(old);
-    if (this.#schedules.byAuthor(oldKey).length > 0) {
-      for (const info of this.#schedules.byAuthor(oldKey)) {
-        info.author = nick;
-        info.authorKey = member.key;
-      }
-      this.store.renameScheduleAuthor(oldKey, nick, member.key);
+    if (member.identity) this.#holds.use(nick, member.identity, this.clock.now());
+    // Schedules stay the author's; only the name they go out under changes.
+    if (this.#schedules.byAuthor(member.author).length > 0) {
+      for (const info of this.#schedules.byAuthor(member.author)) info.author = nick;
+      this.store.renameScheduleAuthor(member.author, nick, member.author);
     }
     this.#publish({ type: "rename", seq: 0, at: this.clock.now(), from: old, to: nick });
   }
@@ -730,14 +810,14 @@ export class Room {
   /** Queues a message for everyone at `due`, and confirms it to its author. */
   schedule(member: Member, due: number, text: string): ScheduleInfo {
     const bytes = encoder.encode(text).length;
-    const address = addressOf({ address: member.address, authorKey: member.key });
+    const address = addressOf({ address: member.address, authorKey: member.author });
     const refusal = this.#schedules.refusal(address, due, bytes);
     if (refusal) throw new CommandError(scheduleRefusalText(refusal, due));
     const info: ScheduleInfo = {
       id: this.#nextScheduleId++,
       due,
       author: member.nick,
-      authorKey: member.key,
+      authorKey: member.author,
       bytes,
       ...(member.address === undefined ? {} : { address: member.address }),
     };
@@ -751,7 +831,7 @@ export class Room {
   listSchedules(member: Member): void {
     const everyone = this.owner === member;
     const items = this.#schedules.all()
-      .filter((s) => everyone || s.authorKey === member.key)
+      .filter((s) => everyone || s.authorKey === member.author)
       .map(({ id, due, author }) => ({
         id,
         due,
@@ -765,7 +845,7 @@ export class Room {
   unschedule(member: Member, id: number): void {
     const schedule = this.#schedules.get(id);
     if (!schedule) throw new CommandError(`No pending scheduled message #${id}.`);
-    if (schedule.authorKey !== member.key && this.owner !== member) {
+    if (schedule.authorKey !== member.author && this.owner !== member) {
       throw new CommandError(`Scheduled message #${id} is not yours to cancel.`);
     }
     const text = this.store.scheduleText(id) ?? "";
@@ -774,11 +854,99 @@ export class Room {
     const now = this.clock.now();
     const { due } = schedule;
     this.tell(member, { type: "unscheduled", at: now, id, due, text });
-    if (schedule.authorKey === member.key) return;
+    if (schedule.authorKey === member.author) return;
     const told: PrivateEvent = { type: "unscheduled", at: now, id, due, text, by: member.nick };
-    const author = this.#byKey.get(schedule.authorKey);
-    if (author) this.tell(author, told);
-    else this.store.addNote(schedule.authorKey, told);
+    this.#tellAuthor(schedule.authorKey, told);
+  }
+
+  /** `/whois`: a member's key (short fingerprint) and how long its name has been held. */
+  whois(asker: Member, nick: string): void {
+    const now = this.clock.now();
+    const target = this.#byKey.get(nicknameKey(normalizeNickname(nick)));
+    const hold = this.#holds.holderOf(nick, now);
+    if (!target && !hold) throw new CommandError(`User '${nick}' not found.`);
+    const name = target?.nick ?? hold!.nick;
+    const identity = target ? target.identity : hold!.identity;
+    if (identity === undefined) {
+      this.notice(asker, `${name} has no key; the name is not held.`);
+      return;
+    }
+    const since = hold?.identity === identity ? hold.since : now;
+    const owner = identity === this.#ownerKey ? " It is the room owner's key." : "";
+    this.notice(
+      asker,
+      `${name} has key ${shortFingerprint(identity)}; the name has been held for ` +
+        `${describeSpan(now - since)}${target ? "" : " (not in the room now)"}.${owner}`,
+    );
+  }
+
+  /** `/owner`: the owner hands the room, and its owner's key, to another keyed member. */
+  giveOwnership(by: Member, nick: string): void {
+    if (this.#ownerKey !== null && by.identity !== this.#ownerKey) {
+      throw new CommandError("Only the member with the room owner's key can hand the room on.");
+    }
+    const target = this.requireMember(nick);
+    if (target === by) throw new CommandError("You are already the room owner.");
+    if (target.identity === undefined) {
+      throw new CommandError(
+        `${target.nick} has no key; the room can only go to a member who joined with chat join.`,
+      );
+    }
+    this.#ownerKey = target.identity;
+    this.store.saveSetting("owner_key", target.identity);
+    this.#owner = target;
+    this.#standIn = null;
+    this.#publish({ type: "owner", seq: 0, at: this.clock.now(), nick: target.nick });
+    this.#appointStandIn();
+  }
+
+  /**
+   * `/ban`: keeps `nick` out for `banMs`. A member in the room is also
+   * removed, as by `/kick`; a name not in the room is banned as a name, with
+   * the key that holds it if one does.
+   */
+  ban(by: Member, nick: string, banMs: number): void {
+    const now = this.clock.now();
+    const target = this.#byKey.get(nicknameKey(normalizeNickname(nick)));
+    if (target) {
+      this.kick(by, target.nick, banMs);
+      return;
+    }
+    const name = normalizeNickname(nick);
+    const base = { nick: name, by: by.nick, until: now + banMs };
+    const hold = this.#holds.holderOf(name, now);
+    if (hold) this.#bans.add({ ...base, kind: "key", value: hold.identity }, now);
+    this.#bans.add({ ...base, kind: "nick", value: nicknameKey(name) }, now);
+    this.notice(by, `${name} is banned for ${describeSpan(banMs)}.`);
+  }
+
+  /** `/unban`: lifts the bans on a nickname, an address or a key fingerprint. */
+  unban(by: Member, target: string): void {
+    const lifted = this.#bans.remove(target.trim());
+    if (lifted.length === 0) throw new CommandError(`No ban on "${target}".`);
+    this.notice(
+      by,
+      `Lifted ${lifted.length === 1 ? "1 ban" : `${lifted.length} bans`} on ${target}.`,
+    );
+  }
+
+  /** `/bans`: what is banned, for how long more, and by whom. */
+  listBans(member: Member): void {
+    const now = this.clock.now();
+    const bans = this.#bans.list(now);
+    if (bans.length === 0) {
+      this.notice(member, "No bans.");
+      return;
+    }
+    this.notice(member, `Bans (${bans.length}):`);
+    for (const ban of bans) this.notice(member, describeBan(ban, now));
+  }
+
+  /** Whether `address` is banned now: the edge refuses it before it says anything. */
+  bannedAddress(address: string): string | null {
+    const now = this.clock.now();
+    const ban = this.#bans.match({ address }, now);
+    return ban ? banText(ban, now) : null;
   }
 
   // ---- internals ----
@@ -809,7 +977,7 @@ export class Room {
     return member && member.detachedAt === undefined ? member : undefined;
   }
 
-  #nickProblem(nick: string, renaming: Member | null): string | null {
+  #nickProblem(nick: string, renaming: Member | null, identity?: string): string | null {
     const problem = nicknameProblem(nick) ?? lookalikeProblem(nick);
     if (problem) return problem;
     const holder = this.#byKey.get(nicknameKey(nick));
@@ -820,7 +988,59 @@ export class Room {
         return `Nickname "${nick}" looks too much like "${twin.nick}", who is in the room.`;
       }
     }
+    const held = this.#holds.heldLookalike(nick, identity, this.clock.now());
+    if (held) {
+      const how = nicknameKey(held.nick) === nicknameKey(nick)
+        ? `Nickname "${nick}" is held`
+        : `Nickname "${nick}" looks too much like "${held.nick}", which is held`;
+      return `${how} for another member's key (chat join proves one; nc and older clients ` +
+        "cannot).";
+    }
     return null;
+  }
+
+  /**
+   * Why `held`'s session may not be taken over by someone with its token
+   * (and `identity`), or null when it may: a keyed session needs its key,
+   * and a session still live needs a key to be taken from.
+   */
+  #resumeRefusal(held: Member, identity: string | undefined): string | null {
+    if (held.identity !== undefined && identity !== held.identity) {
+      return `Nickname "${held.nick}" is already taken.`;
+    }
+    if (held.detachedAt === undefined && held.identity === undefined) {
+      return `Nickname "${held.nick}" is in use by a live session; only a session with a key ` +
+        "can take it over.";
+    }
+    return null;
+  }
+
+  /** Tells a schedule's author, now if present, else on its next join (keyed authors only). */
+  #tellAuthor(author: string, event: PrivateEvent): void {
+    const present = [...this.#members.values()].find((member) => member.author === author);
+    if (present) this.tell(present, event);
+    else if (author.startsWith("key:")) this.store.addNote(author, event);
+  }
+
+  /**
+   * The first keyed member to own the room makes its key the owner's: from
+   * then on, whoever proves that key owns the room, across restarts.
+   */
+  #claimOwnerKey(): void {
+    const owner = this.#owner;
+    if (this.#ownerKey !== null || owner?.identity === undefined) return;
+    this.#ownerKey = owner.identity;
+    this.store.saveSetting("owner_key", owner.identity);
+  }
+
+  /** Bans a member's key, address (unless shared) and nickname until `until`. */
+  #banMember(target: Member, by: Member, until: number, now: number): void {
+    const base = { nick: target.nick, by: by.nick, until };
+    if (target.identity) this.#bans.add({ ...base, kind: "key", value: target.identity }, now);
+    if (target.address !== undefined && !this.#isSharedAddress(target.address)) {
+      this.#bans.add({ ...base, kind: "address", value: target.address }, now);
+    }
+    this.#bans.add({ ...base, kind: "nick", value: target.key }, now);
   }
 
   /** Makes a member findable by its name and blocks names that look like it. */
@@ -903,6 +1123,7 @@ export class Room {
       this.#owner = heir;
       this.#standIn = null;
       if (heir) this.#publish({ type: "owner", seq: 0, at: this.clock.now(), nick: heir.nick });
+      this.#claimOwnerKey();
       this.#appointStandIn();
     } else if (gone === this.#standIn) {
       this.#standIn = null;
@@ -920,7 +1141,12 @@ export class Room {
   #resume(member: Member, id: MemberId, lastSeq: number, timeZone: string | undefined): void {
     const now = this.clock.now();
     const wasDetached = member.detachedAt !== undefined;
-    if (!wasDetached) this.#outbox.close(member.id);
+    if (!wasDetached) {
+      this.#outbox.send(member.id, { type: "bye", at: now, reason: RESUMED_ELSEWHERE });
+      this.#outbox.close(member.id);
+    }
+    // Single use: the token that got it here is spent.
+    if (member.resumeToken !== undefined) member.resumeToken = this.#newToken();
     this.#members.delete(member.id);
     member.id = id;
     member.detachedAt = undefined;
@@ -1037,7 +1263,7 @@ export class Room {
       this.store.deleteSchedule(info.id);
       const { id, due } = info;
       const note: PrivateEvent = { type: "schedule_dropped", at: now, id, due, text };
-      this.store.addNote(info.authorKey, note);
+      this.#tellAuthor(info.authorKey, note);
     }
   }
 }
@@ -1076,4 +1302,27 @@ function parseTopic(stored: string | null): Topic | null {
     // A damaged setting is no topic.
   }
   return null;
+}
+
+/** "3 days", "5 minutes", "1 hour": a span as people say it. */
+export function describeSpan(ms: number): string {
+  const units: [number, string][] = [[86_400_000, "day"], [3_600_000, "hour"], [60_000, "minute"]];
+  for (const [size, name] of units) {
+    if (ms >= size) {
+      const count = Math.floor(ms / size);
+      return `${count} ${name}${count === 1 ? "" : "s"}`;
+    }
+  }
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  return `${seconds} second${seconds === 1 ? "" : "s"}`;
+}
+
+/** One line of `/bans`. */
+function describeBan(ban: Ban, now: number): string {
+  const what = ban.kind === "key"
+    ? `key ${shortFingerprint(ban.value)} (${ban.nick})`
+    : ban.kind === "address"
+    ? `address ${ban.value} (${ban.nick})`
+    : `nickname ${ban.nick}`;
+  return `${what}: ${describeSpan(ban.until - now)} more, by ${ban.by}`;
 }

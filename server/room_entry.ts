@@ -25,6 +25,8 @@ export type RoomEntry =
     lastSeq?: unknown;
     timeZone?: string;
     address?: string;
+    /** The fingerprint of the key the connection proved to its node. */
+    identity?: string;
   }
   /** A member typed a line: a message or a command. */
   | { kind: "line"; member: MemberId; text: string }
@@ -69,6 +71,7 @@ export function applyEntry(
         lastSeq: entry.lastSeq,
         timeZone: entry.timeZone,
         address: entry.address,
+        identity: entry.identity,
         admit: options.admit,
       });
     case "line":

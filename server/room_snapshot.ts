@@ -80,7 +80,16 @@ export function restoreRoom(text: string): { state: RoomState; store: MemoryStor
       if (found.nick === "") found.nick = nick;
       return found;
     }
-    const stub = { id, nick, key: "", arrival: 0, joinedAt: 0, mentions: 0, historyBefore: 0 };
+    const stub: Member = {
+      id,
+      nick,
+      key: "",
+      author: "",
+      arrival: 0,
+      joinedAt: 0,
+      mentions: 0,
+      historyBefore: 0,
+    };
     departed.set(id, stub);
     return stub;
   };

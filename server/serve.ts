@@ -6,6 +6,7 @@
  */
 import type { Limits } from "../protocol/limits.ts";
 import type { AddressRanges } from "./address_range.ts";
+import { readPasswordFile } from "./password_gate.ts";
 import { ChatServer } from "./chat_server.ts";
 import { ClusterError, ClusterNode } from "./cluster_node.ts";
 import { startIdleCollector } from "./idle_collector.ts";
@@ -45,6 +46,12 @@ export interface ServeOptions {
   redis?: { url: string; room: string; nodeTimeoutMs: number };
   /** Share the port with other processes on this machine (`--reuse-port`). */
   reusePort?: boolean;
+  /** How long a name stays held for its key, in days (`--nick-hold`). */
+  nickHoldDays?: number;
+  /** The room owner's key fingerprint (`--owner-key`). */
+  ownerKey?: string;
+  /** A file whose first line is the room's password (`--password-file`). */
+  passwordFile?: string;
 }
 
 /** Runs a room until a signal stops it; resolves with the exit code. */
@@ -60,6 +67,15 @@ export async function serve(options: ServeOptions): Promise<number> {
         "binary pass it); with deno run, add --unstable-net.",
     });
     return 1;
+  }
+  let password: string | undefined;
+  if (options.passwordFile !== undefined) {
+    try {
+      password = readPasswordFile(options.passwordFile);
+    } catch (error) {
+      logger.error("error", { error: error instanceof Error ? error.message : String(error) });
+      return 1;
+    }
   }
   let store: RoomStore;
   let dataPath: string | null = null;
@@ -122,6 +138,11 @@ export async function serve(options: ServeOptions): Promise<number> {
       ...(node
         ? { replica: node, clock: node.clock, newToken: node.newToken, state: node.state }
         : {}),
+      ...(options.nickHoldDays === undefined
+        ? {}
+        : { nickHoldMs: options.nickHoldDays * 86_400_000 }),
+      ownerKey: options.ownerKey,
+      password,
     });
   } catch (error) {
     store.close();

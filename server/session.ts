@@ -8,9 +8,17 @@ import { type ClientMessage, JSON_HANDSHAKE, type ServerEvent } from "../protoco
 import type { LineResult } from "../protocol/framing.ts";
 import { type Limits, MAX_PASTE_LINES } from "../protocol/limits.ts";
 import { readLines } from "../protocol/line_reader.ts";
-import { PLAIN_GREETING } from "../protocol/plain.ts";
+import {
+  NICKNAME_PROMPT,
+  PASSWORD_GREETING,
+  PASSWORD_PROMPT,
+  PLAIN_GREETING,
+} from "../protocol/plain.ts";
+import type { PasswordVerdict } from "./password_gate.ts";
 import { TelnetFilter } from "../protocol/telnet.ts";
 import { isTimeZone } from "../protocol/time.ts";
+import { JSON_HANDSHAKE_V2, newNonce, verifyProof } from "../protocol/identity.ts";
+import { sanitizeText } from "../protocol/text.ts";
 import type { Connection } from "./connection.ts";
 import { FloodControl } from "./flood_control.ts";
 import type { LogSink } from "./log.ts";
@@ -31,6 +39,8 @@ export interface SessionHost {
   monotonicNow?: () => number;
   /** Whether a fresh join from this address may go ahead now (the join rate). */
   admitJoin?: (address: string) => { reason: string; wait: number } | null;
+  /** Set when the room has a password: checks a guess from an address (password_gate.ts). */
+  checkPassword?: (address: string, guess: unknown) => PasswordVerdict;
 }
 
 /** The longest JSON line read: a whole paste, escaped, and the object around it. */
@@ -72,12 +82,19 @@ export class Session {
   #registered = false;
   /** A join the room has not answered yet (a cluster's log); lines wait behind it. */
   #joining: Promise<void> | undefined;
+  /** Set after `CHAT/2 json`: what the client signs to prove its key. */
+  #nonce: string | null = null;
+  /** A key's proof is being checked; the nickname waits for it. */
+  #verifying = false;
+  /** The room's password was given (or the room has none). */
+  #passwordGiven: boolean;
   /** Telnet commands are taken out of a plain connection's bytes; null once it chose JSON. */
   #telnet: TelnetFilter | null = new TelnetFilter();
 
   constructor(host: SessionHost, connection: Connection) {
     this.#host = host;
     this.#connection = connection;
+    this.#passwordGiven = host.checkPassword === undefined;
     this.#flood = host.limits.rate > 0
       ? new FloodControl({
         rate: host.limits.rate,
@@ -90,7 +107,11 @@ export class Session {
   /** Reads until the connection ends; never throws. */
   async run(): Promise<void> {
     const connection = this.#connection;
-    connection.enqueue(new TextEncoder().encode(PLAIN_GREETING));
+    connection.enqueue(
+      encoder.encode(
+        this.#passwordGiven ? PLAIN_GREETING : `${PASSWORD_GREETING}\r\n${PASSWORD_PROMPT}\r\n`,
+      ),
+    );
     this.#registerTimer = setTimeout(() => {
       this.#host.disconnect(
         connection,
@@ -155,9 +176,18 @@ export class Session {
     }
     if (!this.#framingChosen) {
       this.#framingChosen = true;
-      if (result.text === JSON_HANDSHAKE) {
+      if (result.text === JSON_HANDSHAKE || result.text === JSON_HANDSHAKE_V2) {
         this.#connection.useFraming("json");
         this.#telnet = null;
+        if (result.text === JSON_HANDSHAKE_V2) {
+          this.#nonce = newNonce();
+          this.#host.send(this.#connection, {
+            type: "challenge",
+            at: this.#host.room.clock.now(),
+            nonce: this.#nonce,
+            ...(this.#passwordGiven ? {} : { password: true as const }),
+          });
+        }
         return;
       }
     }
@@ -212,6 +242,10 @@ export class Session {
         this.#handleJson(line);
       } else if (this.#registered) {
         this.#host.input.line(this.#connection.id, line);
+      } else if (!this.#passwordGiven) {
+        if (this.#checkPassword(line)) {
+          this.#connection.enqueue(encoder.encode(`${NICKNAME_PROMPT}\r\n`));
+        }
       } else {
         this.#register(line);
       }
@@ -231,7 +265,9 @@ export class Session {
       return;
     }
     if (message?.type === "nick" && typeof message.nick === "string" && !this.#registered) {
-      this.#register(message.nick, message);
+      if (!this.#passwordGiven && !this.#checkPassword(message.password)) return;
+      if (message.key === undefined) this.#register(message.nick, message);
+      else this.#registerWithKey(message.nick, message);
     } else if (message?.type === "say" && typeof message.text === "string" && this.#registered) {
       const problem = sayProblem(message.text, this.#host.limits);
       if (problem) this.#error(problem);
@@ -241,7 +277,67 @@ export class Session {
     }
   }
 
-  #register(nick: string, message?: ClientMessage & { type: "nick" }): void {
+  /**
+   * Checks the room's password; a wrong one (or too many wrong ones from
+   * this address) closes the connection with the reason, and is logged.
+   */
+  #checkPassword(guess: unknown): boolean {
+    const address = this.#connection.remoteIp;
+    const verdict = this.#host.checkPassword!(address, guess);
+    if (verdict.ok) {
+      this.#passwordGiven = true;
+      return true;
+    }
+    this.#host.log("warn", "password", {
+      id: this.#connection.id,
+      address,
+      problem: guess === undefined ? "none given" : verdict.reason,
+    });
+    this.#host.disconnect(
+      this.#connection,
+      guess === undefined ? "This room asks for a password, and none was given." : verdict.reason,
+    );
+    return false;
+  }
+
+  /**
+   * Checks the proof of the client's key (async: WebCrypto), then joins
+   * with the key's fingerprint. A proof that does not hold is refused like
+   * a nickname, and the client may try again.
+   */
+  #registerWithKey(nick: string, message: ClientMessage & { type: "nick" }): void {
+    if (this.#nonce === null) {
+      this.#error("A key needs the CHAT/2 json handshake; it was not used.");
+      return;
+    }
+    if (this.#verifying) {
+      this.#error("Your key is still being checked; wait for the welcome.");
+      return;
+    }
+    this.#verifying = true;
+    const key = message.key as { public?: unknown; signature?: unknown } | null;
+    verifyProof(key?.public, key?.signature, this.#nonce).then((identity) => {
+      this.#verifying = false;
+      if (this.#connection.closing || this.#registered) return;
+      if (identity === null) {
+        this.#host.log("warn", "limit", {
+          id: this.#connection.id,
+          address: this.#connection.remoteIp,
+          limit: "bad-key-proof",
+        });
+        this.#host.send(this.#connection, {
+          type: "nick_refused",
+          at: this.#host.room.clock.now(),
+          nick: sanitizeText(nick).slice(0, 64),
+          reason: "Your key's signature did not check out; the join was refused.",
+        });
+        return;
+      }
+      this.#register(nick, message, identity);
+    });
+  }
+
+  #register(nick: string, message?: ClientMessage & { type: "nick" }, identity?: string): void {
     const timeZone = typeof message?.timeZone === "string" && isTimeZone(message.timeZone)
       ? message.timeZone
       : undefined;
@@ -252,6 +348,7 @@ export class Session {
       lastSeq: message?.lastSeq,
       timeZone,
       address: this.#connection.remoteIp,
+      identity,
       admit: () => this.#host.admitJoin?.(this.#connection.remoteIp) ?? null,
     });
     if (joined instanceof Promise) {

@@ -53,6 +53,7 @@ CREATE TABLE counters (
  * the address a schedule came from, for the per-address cap. Version 5
  * indexes the chat messages (a partial index on seq), so history is read in
  * O(limit) rows however many joins and leaves lie between the messages.
+ * Version 6 keeps small records by kind and key: held nicknames and bans.
  *
  * History reads the newest chat messages through the partial index
  * `events_chat` (version 5): a join's cost no longer grows with the number
@@ -81,6 +82,14 @@ ALTER TABLE schedules ADD COLUMN address TEXT;
 `,
   `
 CREATE INDEX events_chat ON events (seq) WHERE type IN ('message', 'action', 'scheduled');
+`,
+  `
+CREATE TABLE records (
+  kind TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (kind, key)
+) WITHOUT ROWID;
 `,
 ];
 
@@ -115,6 +124,9 @@ export class SqliteStore implements RoomStore {
   #recent!: StatementSync;
   #before!: StatementSync;
   #loadSetting!: StatementSync;
+  #loadRecords!: StatementSync;
+  #saveRecord!: StatementSync;
+  #deleteRecord!: StatementSync;
   #saveSetting!: StatementSync;
   #oldestSeq!: StatementSync;
   #after!: StatementSync;
@@ -168,6 +180,11 @@ export class SqliteStore implements RoomStore {
        ORDER BY seq DESC LIMIT ?`,
     );
     this.#loadSetting = db.prepare("SELECT value FROM settings WHERE name = ?");
+    this.#loadRecords = db.prepare("SELECT key, value FROM records WHERE kind = ?");
+    this.#saveRecord = db.prepare(
+      "INSERT INTO records (kind, key, value) VALUES (?, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value",
+    );
+    this.#deleteRecord = db.prepare("DELETE FROM records WHERE kind = ? AND key = ?");
     this.#saveSetting = db.prepare(
       "INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
     );
@@ -246,6 +263,20 @@ export class SqliteStore implements RoomStore {
 
   saveSetting(name: string, value: string): void {
     this.#saveSetting.run(name, value);
+  }
+
+  loadRecords(kind: string): [string, string][] {
+    return (this.#loadRecords.all(kind) as { key: string; value: string }[]).map((
+      row,
+    ) => [row.key, row.value]);
+  }
+
+  saveRecord(kind: string, key: string, value: string): void {
+    this.#saveRecord.run(kind, key, value);
+  }
+
+  deleteRecord(kind: string, key: string): void {
+    this.#deleteRecord.run(kind, key);
   }
 
   eventsAfter(afterSeq: number, limit: number): ConversationEvent[] | null {

@@ -51,6 +51,14 @@ export interface RoomStore {
   saveSetting(name: string, value: string): void;
   /** Chat messages (and actions and scheduled ones) with `seq` below `beforeSeq`, newest `limit`, oldest first. */
   messagesBefore(beforeSeq: number, limit: number): ConversationEvent[];
+  /**
+   * Small records the room keeps across restarts, by kind and key (held
+   * nicknames, bans): every one of a kind, as `[key, value]` pairs.
+   */
+  loadRecords(kind: string): [string, string][];
+  /** Saves (or replaces) one record. */
+  saveRecord(kind: string, key: string, value: string): void;
+  deleteRecord(kind: string, key: string): void;
   /** Leaves a note (an event to deliver on their next join) for a member who is not present. */
   addNote(nickKey: string, note: PrivateEvent): void;
   /** Returns and forgets the notes left for a member. */

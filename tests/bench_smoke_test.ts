@@ -1,8 +1,9 @@
 import { assertEquals } from "./support/assert.ts";
 /**
  * Runs `deno task bench --quick` (the real server under a small load from the
- * real load workers) and checks that it passes: exit 0, and every case's
- * JSON line reports no lost or reordered message and no problem. Timing is
+ * real load workers, and the abuse scenario's attacks at a small size) and
+ * checks that it passes: exit 0, and every case's JSON line reports no lost
+ * or reordered message, no dropped honest member and no problem. Timing is
  * not checked here; the machine running tests is too busy for that.
  */
 
@@ -13,6 +14,7 @@ interface BenchRun {
   scenario: string;
   label: string;
   problems: string[];
+  params: Record<string, number>;
   metrics: Record<string, number>;
 }
 
@@ -42,13 +44,19 @@ Deno.test("bench --quick delivers every message in order and exits 0", async () 
   const runs = await runBench(["--quick"]);
   assertEquals(
     runs.map((run) => run.scenario).sort(),
-    ["fanout", "fanout", "idle", "join", "soak"],
+    ["abuse", "fanout", "fanout", "idle", "join", "soak"],
   );
   for (const run of runs) {
     assertEquals(run.problems, [], `${run.label}: ${run.problems.join("; ")}`);
     assertEquals(run.metrics.lost ?? 0, 0, `${run.label} lost messages`);
     assertEquals(run.metrics.disordered ?? 0, 0, `${run.label} reordered messages`);
   }
+  const abuse = runs.find((run) => run.scenario === "abuse")!;
+  assertEquals(abuse.metrics.honestDropped, 0);
+  // The hoard fills the room-wide cap exactly; each resumer gets the latest 1000 after a gap.
+  assertEquals(abuse.metrics.hoardAccepted, abuse.params.maxSchedules);
+  assertEquals(abuse.metrics.resumeGaps, abuse.params.resumers);
+  assertEquals(abuse.metrics.resumeReplayedMax, 1000);
 });
 
 Deno.test("bench --web-share 0.5 puts half the room on WebSockets and delivers every message", async () => {

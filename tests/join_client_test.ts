@@ -133,7 +133,8 @@ Deno.test("chat join shows a line the room replays twice only once", async () =>
   });
   await using room = new FakeRoom([
     async (connection) => {
-      assertEquals(await connection.readLine(), "CHAT/1 json");
+      assertEquals(await connection.readLine(), "CHAT/2 json");
+      await connection.send({ type: "challenge", at, nonce: "n" });
       assertEquals((await connection.readMessage()).nick, "ana");
       await connection.send({
         type: "welcome",
@@ -148,7 +149,8 @@ Deno.test("chat join shows a line the room replays twice only once", async () =>
       // Then the connection drops.
     },
     async (connection) => {
-      assertEquals(await connection.readLine(), "CHAT/1 json");
+      assertEquals(await connection.readLine(), "CHAT/2 json");
+      await connection.send({ type: "challenge", at, nonce: "n" });
       const resume = await connection.readMessage();
       assertEquals([resume.resume, resume.lastSeq], ["t1", 2]);
       await connection.send({

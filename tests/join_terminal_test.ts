@@ -13,7 +13,8 @@ const noTmux = !hasCommand("tmux");
 
 /** `chat join` in tmux; the shell prints its exit code when it ends and stays. */
 function joinCommand(port: number, ...flags: string[]): string {
-  return `sh -c 'NO_COLOR=1 ${Deno.execPath()} run -A ${MAIN} join 127.0.0.1:${port} --nick ana ${
+  // The key goes in a config directory of its own, never the user's.
+  return `sh -c 'XDG_CONFIG_HOME=$(mktemp -d) NO_COLOR=1 ${Deno.execPath()} run -A ${MAIN} join 127.0.0.1:${port} --nick ana ${
     flags.join(" ")
   }; echo "EXIT=$?"; sleep 60'`;
 }
@@ -105,5 +106,21 @@ Deno.test({
     assertEquals(await bob.readLine(), "        third line");
     const rows = await chat.waitForText("        third line");
     assert(rows.some((row) => row.endsWith("ana: first line")), rows.join("\n"));
+  },
+});
+
+Deno.test({
+  name: "in a private room the password typed is shown as dots, never as text",
+  ignore: noTmux,
+  async fn() {
+    await using server = startServer({ password: "open sesame" });
+    await using chat = await TmuxSession.start(joinCommand(server.address.port));
+    await chat.waitForText("This room has a password.");
+    await chat.type("open sesame");
+    await chat.waitForScreen((rows) => rows.at(-1) === "Password: •••••••••••");
+    await chat.press("Enter");
+    await chat.waitForText("Welcome, ana!");
+    const screen = await chat.screen();
+    assert(!screen.join("\n").includes("open sesame"), screen.join("\n"));
   },
 });

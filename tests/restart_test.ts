@@ -11,6 +11,7 @@ import { SqliteStore } from "../server/sqlite_store.ts";
 import { ServeProcess } from "./support/serve_process.ts";
 import { tempDir } from "./support/temp_dir.ts";
 import { joinJson, joinPlain, type JsonClient } from "./support/test_server.ts";
+import { generateIdentity, type Identity } from "../client/identity.ts";
 
 /** `chat serve` with its data at `dataPath` and rate limiting off (`--rate 0`). */
 function startServer(dataPath: string): ServeProcess {
@@ -21,8 +22,9 @@ function startServer(dataPath: string): ServeProcess {
 async function joinAndReadHistory(
   port: number,
   nick: string,
+  identity?: Identity,
 ): Promise<{ client: JsonClient; seq: number; events: ServerEvent[] }> {
-  const { client, welcome } = await joinJson(port, nick);
+  const { client, welcome } = await joinJson(port, nick, {}, identity);
   const events: ServerEvent[] = [];
   for (let i = 0; i < 1000; i++) {
     const event = await client.next();
@@ -39,11 +41,13 @@ function texts(events: ServerEvent[]): string[] {
 Deno.test("messages, history and schedules survive a clean stop (SIGTERM) of a real server", async () => {
   await using dir = await tempDir("chat_restart_");
   const data = `${dir.path}/chat.db`;
+  // Schedules are ana's key's, not the name's: the same key finds them after the restart.
+  const { identity } = await generateIdentity();
   let lastSeq: number;
   {
     await using server = startServer(data);
     const port = await server.port;
-    const ana = await joinJson(port, "ana");
+    const ana = await joinJson(port, "ana", {}, identity);
     await using bob = await joinPlain(port, "bob");
     await ana.client.say("one");
     await bob.send("/whisper ana secret");
@@ -64,7 +68,7 @@ Deno.test("messages, history and schedules survive a clean stop (SIGTERM) of a r
     assert(cy.seq >= lastSeq, `seq continues: ${cy.seq} after ${lastSeq}`);
     assertEquals(texts(cy.events), ["one", "two"]);
     assert(cy.events.every((e) => "history" in e && e.history === true));
-    const ana = await joinAndReadHistory(port, "ana");
+    const ana = await joinAndReadHistory(port, "ana", identity);
     await ana.client.say("/schedules");
     const listing = await ana.client.waitFor((e) => e.type === "schedules");
     assertEquals(
@@ -80,10 +84,11 @@ Deno.test("messages, history and schedules survive a clean stop (SIGTERM) of a r
 Deno.test("a message any member has received survives SIGKILL of the server", async () => {
   await using dir = await tempDir("chat_restart_");
   const data = `${dir.path}/chat.db`;
+  const { identity } = await generateIdentity();
   {
     await using server = startServer(data);
     const port = await server.port;
-    const ana = await joinJson(port, "ana");
+    const ana = await joinJson(port, "ana", {}, identity);
     await ana.client.say("/schedule +1h after the crash");
     await ana.client.waitFor((e) => e.type === "schedule_ok");
     for (let i = 1; i <= 50; i++) await ana.client.say(`kept ${i}`);
@@ -100,7 +105,7 @@ Deno.test("a message any member has received survives SIGKILL of the server", as
     const history = texts(bob.events);
     assertEquals(history.length, 50);
     assertEquals(history.at(-1), "kept 50");
-    const ana = await joinAndReadHistory(port, "ana");
+    const ana = await joinAndReadHistory(port, "ana", identity);
     await ana.client.say("/schedules");
     const listing = await ana.client.waitFor((e) => e.type === "schedules");
     assertEquals(
@@ -122,9 +127,11 @@ Deno.test("on start a schedule due during the downtime is sent late; one over an
     "INSERT INTO schedules (id, due, author, author_key, text) VALUES (?, ?, ?, ?, ?)",
   );
   const now = Date.now();
-  insert.run(1, now - 5 * 60_000, "Ana", "ana", "five minutes late");
-  insert.run(2, now - 2 * 3_600_000, "Ana", "ana", "two hours late");
-  insert.run(3, now + 3_600_000, "Ana", "ana", "not yet");
+  const { identity } = await generateIdentity();
+  const author = `key:${identity.fingerprint}`;
+  insert.run(1, now - 5 * 60_000, "Ana", author, "five minutes late");
+  insert.run(2, now - 2 * 3_600_000, "Ana", author, "two hours late");
+  insert.run(3, now + 3_600_000, "Ana", author, "not yet");
   db.close();
 
   await using server = startServer(data);
@@ -135,7 +142,7 @@ Deno.test("on start a schedule due during the downtime is sent late; one over an
     scheduled.map((e) => e.type === "scheduled" && [e.from, e.text, e.late]),
     [["Ana", "five minutes late", true]],
   );
-  const ana = await joinAndReadHistory(port, "ana");
+  const ana = await joinAndReadHistory(port, "ana", identity);
   const dropped = ana.events.filter((e) => e.type === "schedule_dropped");
   assertEquals(dropped.length, 1, JSON.stringify(ana.events));
   assertEquals(dropped[0].type === "schedule_dropped" && dropped[0].due, now - 2 * 3_600_000);

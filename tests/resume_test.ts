@@ -4,7 +4,8 @@
  * lastSeq}` and is shown exactly what it missed, in order, before live traffic.
  */
 import { assert, assertEquals, assertMatch } from "./support/assert.ts";
-import type { ConversationEvent, ServerEvent } from "../protocol/events.ts";
+import type { ConversationEvent, EventOf, ServerEvent } from "../protocol/events.ts";
+import { generateIdentity } from "../client/identity.ts";
 import { MemoryStore } from "../server/memory_store.ts";
 import { SqliteStore } from "../server/sqlite_store.ts";
 import type { RoomStore } from "../server/store.ts";
@@ -167,18 +168,22 @@ Deno.test("a resume from before the oldest kept event is told that some messages
   assertMatch((notice as { text: string }).text, /no longer available/);
 });
 
-Deno.test("resuming a session that is still attached closes the old connection", async () => {
+Deno.test("a session still attached is taken over only with its key; the old connection is told and closed", async () => {
   await using server = startServer();
   const port = server.address.port;
-  const first = await joinJson(port, "ana");
+  const { identity } = await generateIdentity();
+  const first = await joinJson(port, "ana", {}, identity);
   await using _first = first.client;
   await using bob = await joinPlain(port, "bob");
   const second = await joinJson(port, "ana", {
     resume: first.welcome.resume,
     lastSeq: first.welcome.seq,
-  });
+  }, identity);
   await using _second = second.client;
   assert(second.welcome.resumed);
+  assert(second.welcome.resume !== first.welcome.resume, "a new token at every welcome");
+  const bye = await first.client.waitFor((e) => e.type === "bye");
+  assertEquals((bye as EventOf<"bye">).reason, "Session resumed elsewhere.");
   await first.client.lines.waitForClose();
   await second.client.say("from the new connection");
   await bob.waitFor("ana: from the new connection");

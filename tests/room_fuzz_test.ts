@@ -6,7 +6,7 @@
  */
 import { handleLine } from "../server/commands.ts";
 import type { ServerEvent } from "../protocol/events.ts";
-import { isConversationEvent } from "../protocol/events.ts";
+import { isConversationEvent, readServerEvent } from "../protocol/events.ts";
 import { nicknameKey, nicknameProblem, sanitizeText } from "../protocol/text.ts";
 import { lookalikeKeys, lookalikeProblem } from "../protocol/nickname_safety.ts";
 import { type MemberId, type Outbox, Room } from "../server/room.ts";
@@ -26,11 +26,11 @@ class CheckingOutbox implements Outbox {
   problems: string[] = [];
 
   send(_to: MemberId, event: ServerEvent): void {
-    this.#checkText(event);
+    this.#check(event);
   }
 
   broadcast(event: ServerEvent): void {
-    this.#checkText(event);
+    this.#check(event);
     if (isConversationEvent(event)) {
       const seq = event.seq;
       if (!(seq > this.lastSeq)) this.problems.push(`seq ${seq} after ${this.lastSeq}`);
@@ -54,7 +54,14 @@ class CheckingOutbox implements Outbox {
     done();
   }
 
-  #checkText(event: ServerEvent): void {
+  #check(event: ServerEvent): void {
+    // What chat join would make of it: every event the room sends must read as valid.
+    const reading = readServerEvent(JSON.parse(JSON.stringify(event)));
+    if (reading.kind !== "event") {
+      this.problems.push(
+        `a client would skip ${JSON.stringify(event)}: ${JSON.stringify(reading)}`,
+      );
+    }
     if (event.type === "message" || event.type === "whisper" || event.type === "scheduled") {
       if (sanitizeText(event.text) !== event.text) {
         this.problems.push(`unsafe text reached an outbox: ${JSON.stringify(event.text)}`);

@@ -62,7 +62,7 @@ Deno.test("/kick: only the owner, never oneself, and the target is told and clos
   assertEquals(outbox.texts(1), [
     "You cannot kick yourself.",
     "User 'zed' not found.",
-    "Usage: /kick <nick>",
+    "Usage: /kick <nick> [duration]",
   ]);
   assertEquals(outbox.texts(3), []);
 
@@ -72,8 +72,15 @@ Deno.test("/kick: only the owner, never oneself, and the target is told and clos
   assertEquals(room.member(3), undefined);
   assertEquals(outbox.texts(1), ["‣ carol was kicked from the chat by alice."]);
   assertEquals(outbox.texts(2), ["‣ carol was kicked from the chat by alice."]);
-  // The name is free again.
-  assert(room.join(4, "carol"));
+  // Kick is a ban: 10 minutes by default, on the name too.
+  assertEquals(room.join(4, "carol"), false);
+  assertEquals(outbox.texts(4), [
+    "Disconnected: You are banned from this room for 10 more minutes.",
+  ]);
+  assert(outbox.closed.has(4));
+  // With 0, a kick only removes.
+  handleLine(room, 1, "/kick bob 0");
+  assert(room.join(5, "bob"));
 });
 
 Deno.test("/schedule HH:MM picks the next occurrence, confirms, and fires on tick", () => {

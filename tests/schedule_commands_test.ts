@@ -107,7 +107,7 @@ Deno.test("/schedules lists a member's own pending messages, and everyone's for 
 Deno.test("when the owner cancels someone's schedule, the author is told, or finds a note on return", () => {
   const { room, outbox } = setup();
   room.join(1, "ana"); // owner
-  room.join(2, "bob");
+  room.join(2, "bob", { identity: "SHA256:bob" });
   handleLine(room, 2, "/schedule +10m b1");
   handleLine(room, 2, "/schedule +20m b2");
   outbox.take(2);
@@ -117,7 +117,8 @@ Deno.test("when the owner cancels someone's schedule, the author is told, or fin
   assertMatch(eventText(told), /^ana cancelled your scheduled message #1 for \d\d:\d\d: b1$/);
   room.leave(2, "quit");
   handleLine(room, 1, "/unschedule 2");
-  room.join(3, "bob");
+  // The note waits for bob's key, under whatever name it comes back.
+  room.join(3, "robert", { identity: "SHA256:bob" });
   assertEquals(only(outbox.take(3), "unscheduled").map((e) => [e.id, e.by]), [[2, "ana"]]);
 });
 
@@ -168,7 +169,7 @@ Deno.test("schedules survive a restart on SqliteStore and fire on time", async (
   await using dir = await tempDir("chat_sched_");
   const path = `${dir.path}/chat.db`;
   const first = setup(new SqliteStore(path));
-  first.room.join(1, "ana");
+  first.room.join(1, "ana", { identity: "SHA256:ana" });
   handleLine(first.room, 1, "/schedule +10m survives");
   handleLine(first.room, 1, "/schedule +20m cancelled");
   handleLine(first.room, 1, "/unschedule 2");
@@ -180,7 +181,7 @@ Deno.test("schedules survive a restart on SqliteStore and fire on time", async (
       second.room.pendingSchedules.map((s) => [s.id, second.store.scheduleText(s.id)]),
       [[1, "survives"]],
     );
-    second.room.join(1, "ana");
+    second.room.join(1, "ana", { identity: "SHA256:ana" });
     handleLine(second.room, 1, "/schedule +1h new id");
     const [ok3] = only(second.outbox.take(1), "schedule_ok");
     assertEquals(ok3.id, 3, "ids are never reused, even after a cancel and a restart");
@@ -224,7 +225,7 @@ Deno.test("a schedule over an hour late is dropped and its author told on the ne
   await using dir = await tempDir("chat_sched_");
   const path = `${dir.path}/chat.db`;
   const first = setup(new SqliteStore(path));
-  first.room.join(1, "ana");
+  first.room.join(1, "ana", { identity: "SHA256:ana" });
   handleLine(first.room, 1, "/schedule +2m too old");
   first.store.close();
 
@@ -236,7 +237,7 @@ Deno.test("a schedule over an hour late is dropped and its author told on the ne
 
   const third = setup(new SqliteStore(path), START + 3 * 60 * MINUTE);
   try {
-    third.room.join(1, "ana");
+    third.room.join(1, "ana", { identity: "SHA256:ana" });
     const notices = only(third.outbox.take(1), "schedule_dropped").map((e) => eventText(e));
     assertEquals(notices.length, 1);
     assertMatch(
@@ -245,7 +246,7 @@ Deno.test("a schedule over an hour late is dropped and its author told on the ne
     );
     assert(notices[0].endsWith("Text: too old"));
     third.room.leave(1, "quit");
-    third.room.join(1, "ana");
+    third.room.join(1, "ana", { identity: "SHA256:ana" });
     assertEquals(only(third.outbox.take(1), "schedule_dropped").length, 0, "a note is shown once");
   } finally {
     third.store.close();

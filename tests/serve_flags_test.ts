@@ -48,6 +48,10 @@ Deno.test("chat serve hands every limit flag and --history to the room", async (
     "10.0.0.0/8, ::1",
     "--trusted-proxy",
     "192.0.2.1",
+    "--nick-hold",
+    "7",
+    "--owner-key",
+    "SHA256:abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
   ]);
   await server.port;
   const listening = server.log.split("\n").map((line) => {
@@ -72,6 +76,9 @@ Deno.test("chat serve hands every limit flag and --history to the room", async (
     joinBurst: 4,
     exempt: "10.0.0.0/8,::1/128",
     trustedProxy: "192.0.2.1/32",
+    nickHoldDays: 7,
+    ownerKey: "SHA256:abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+    private: false,
     maxConnections: 50,
     maxSchedules: 77,
     maxSchedulesPerAddress: 7,

@@ -166,7 +166,7 @@ Deno.test("SqliteStore migrates a version-1 file forward and keeps its data", as
   const check = new DatabaseSync(path);
   try {
     assertEquals(userVersion(check), SCHEMA_VERSION);
-    assertEquals(SCHEMA_VERSION, 5);
+    assertEquals(SCHEMA_VERSION, 6);
     const indexes = check.prepare("SELECT name FROM sqlite_master WHERE type = 'index'").all()
       .map((row) => row.name);
     assert(indexes.includes("notes_by_nick"), String(indexes));
@@ -174,6 +174,7 @@ Deno.test("SqliteStore migrates a version-1 file forward and keeps its data", as
     const tables = check.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all()
       .map((row) => row.name);
     assert(tables.includes("settings"), String(tables));
+    assert(tables.includes("records"), String(tables));
   } finally {
     check.close();
   }

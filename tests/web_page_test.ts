@@ -417,3 +417,28 @@ Deno.test({
     assertCalm(page);
   },
 });
+
+Deno.test({
+  name: "in a private room the page asks for the password next to the nickname, then joins",
+  ignore,
+  async fn() {
+    await using room = startWebRoom({ password: "open sesame" });
+    await using browser = await launchBrowser();
+    await using viewer = await ChatPage.open(browser, room.url);
+    const password = viewer.page.getByLabel("Room password");
+    assertEquals(await password.isVisible(), false, "hidden until the room asks");
+    await viewer.page.getByLabel("Nickname").fill("ana");
+    await viewer.page.getByLabel("Nickname").press("Enter");
+    await password.waitFor({ state: "visible" });
+    assertEquals(
+      await viewer.page.locator("#nick-error").textContent(),
+      "This room asks for a password, and none was given.",
+    );
+    assertEquals(await password.getAttribute("type"), "password");
+    await password.fill("open sesame");
+    await password.press("Enter");
+    await viewer.page.locator("#room-view").waitFor({ state: "visible" });
+    await viewer.waitForLine("Welcome, ana!");
+    assertEquals(viewer.errors, []);
+  },
+});

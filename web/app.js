@@ -26,6 +26,8 @@ const view = {
   joinForm: $("join-form"),
   nick: $("nick"),
   nickError: $("nick-error"),
+  passwordRow: $("password-row"),
+  password: $("password"),
   roomView: $("room-view"),
   messages: $("messages"),
   members: $("members"),
@@ -67,6 +69,15 @@ function receive(event) {
         view.nickError.textContent = event.reason;
         view.nick.setAttribute("aria-invalid", "true");
         view.nick.focus();
+        return;
+      }
+      break;
+    case "bye":
+      // A private room: ask for its password, next to the nickname.
+      if (!room.registered && /password/i.test(event.reason)) {
+        view.passwordRow.hidden = false;
+        view.nickError.textContent = event.reason;
+        view.password.focus();
         return;
       }
       break;
@@ -226,7 +237,7 @@ view.joinForm.addEventListener("submit", (submitted) => {
     return;
   }
   view.nickError.textContent = "";
-  room.join(nick);
+  room.join(nick, view.password.value);
 });
 
 view.sayForm.addEventListener("submit", (submitted) => {

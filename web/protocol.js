@@ -12,40 +12,253 @@ var CONVERSATION_EVENT_TYPES = [
   "topic",
   "presence"
 ];
-var PRIVATE_EVENT_TYPES = [
-  "welcome",
-  "nick_refused",
-  "whisper",
-  "users",
-  "current_topic",
-  "notice",
-  "error",
-  "schedule_ok",
-  "schedules",
-  "unscheduled",
-  "schedule_dropped",
-  "gap",
-  "kicked",
-  "bye"
-];
 var CONVERSATION = new Set(CONVERSATION_EVENT_TYPES);
-var KNOWN = /* @__PURE__ */ new Set([
-  ...CONVERSATION_EVENT_TYPES,
-  ...PRIVATE_EVENT_TYPES
-]);
 function isConversationEvent(event) {
   return CONVERSATION.has(event.type);
 }
 function isReplayed(event) {
   return "history" in event && event.history === true;
 }
-function parseServerEvent(value) {
-  if (typeof value !== "object" || value === null) return null;
-  const { type, at } = value;
-  if (typeof type !== "string" || !KNOWN.has(type) || typeof at !== "number") return null;
-  if (CONVERSATION.has(type) && typeof value.seq !== "number") return null;
-  return value;
+function readServerEvent(value) {
+  if (!isRecord(value)) {
+    return {
+      kind: "malformed",
+      problem: `${describeJson(value)}, not an object`
+    };
+  }
+  const type = Object.hasOwn(value, "type") ? value.type : void 0;
+  if (typeof type !== "string") {
+    return {
+      kind: "malformed",
+      problem: 'an object without a "type" string'
+    };
+  }
+  const checks = EVENT_CHECKS.get(type);
+  if (checks === void 0) return {
+    kind: "unknown",
+    type
+  };
+  const problem = fieldProblem(value, checks);
+  if (problem !== null) {
+    return {
+      kind: "malformed",
+      problem: `${/^[aeiou]/.test(type) ? "an" : "a"} ${type} event ${problem}`
+    };
+  }
+  return {
+    kind: "event",
+    event: value
+  };
 }
+function parseServerEvent(value) {
+  const reading = readServerEvent(value);
+  return reading.kind === "event" ? reading.event : null;
+}
+function isRecord(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+function isString(value) {
+  return typeof value === "string";
+}
+function isBoolean(value) {
+  return typeof value === "boolean";
+}
+function isWhole(value) {
+  return Number.isSafeInteger(value) && value >= 0;
+}
+var MAX_INSTANT_MS = 864e13;
+function isInstant(value) {
+  return typeof value === "number" && Math.abs(value) <= MAX_INSTANT_MS;
+}
+function isNonNegative(value) {
+  return typeof value === "number" && Number.isFinite(value) && value >= 0;
+}
+function oneOf(...values) {
+  return (value) => values.includes(value);
+}
+function nullable(check) {
+  return (value) => value === null || check(value);
+}
+function arrayOf(check) {
+  return (value) => Array.isArray(value) && value.every((item) => check(item));
+}
+function objectOf(checks) {
+  const table = checks;
+  return (value) => isRecord(value) && fieldProblem(value, table) === null;
+}
+function optional(check) {
+  return {
+    optional: check
+  };
+}
+function fieldProblem(value, checks) {
+  for (const [name, field] of Object.entries(checks)) {
+    const check = typeof field === "function" ? field : field.optional;
+    if (!Object.hasOwn(value, name)) {
+      if (typeof field === "function") return `without "${name}"`;
+      continue;
+    }
+    if (!check(value[name])) return `with a malformed "${name}"`;
+  }
+  return null;
+}
+function describeJson(value) {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return `a ${typeof value}`;
+}
+var AT = {
+  at: isInstant
+};
+var SEQ = {
+  at: isInstant,
+  seq: isWhole,
+  history: optional(isBoolean)
+};
+var CONVERSATION_CHECKS = {
+  message: {
+    from: isString,
+    text: isString
+  },
+  action: {
+    from: isString,
+    text: isString
+  },
+  scheduled: {
+    from: isString,
+    text: isString,
+    late: optional(isBoolean)
+  },
+  join: {
+    nick: isString
+  },
+  leave: {
+    nick: isString,
+    reason: isString
+  },
+  kick: {
+    nick: isString,
+    by: isString
+  },
+  rename: {
+    from: isString,
+    to: isString
+  },
+  owner: {
+    nick: isString,
+    standIn: optional(isBoolean),
+    for: optional(isString)
+  },
+  topic: {
+    text: isString,
+    by: isString
+  },
+  presence: {
+    joined: isWhole,
+    left: isWhole,
+    seconds: isWhole
+  }
+};
+var PRIVATE_CHECKS = {
+  challenge: {
+    nonce: isString,
+    password: optional(isBoolean)
+  },
+  welcome: {
+    nick: isString,
+    owner: isBoolean,
+    seq: isWhole,
+    resume: optional(isString),
+    resumed: optional(isBoolean),
+    limits: optional(objectOf({
+      maxLineBytes: isWhole,
+      maxPasteBytes: isWhole
+    })),
+    mentions: optional(isWhole)
+  },
+  nick_refused: {
+    nick: isString,
+    reason: isString,
+    wait: optional(isNonNegative)
+  },
+  whisper: {
+    from: isString,
+    to: isString,
+    text: isString,
+    direction: oneOf("in", "out")
+  },
+  users: {
+    nicks: arrayOf(isString),
+    owner: nullable(isString),
+    members: optional(arrayOf(objectOf({
+      nick: isString,
+      owner: optional(isBoolean),
+      standIn: optional(isBoolean),
+      away: optional(isString),
+      reconnecting: optional(isBoolean)
+    })))
+  },
+  current_topic: {
+    text: isString,
+    by: isString,
+    since: isInstant
+  },
+  notice: {
+    text: isString
+  },
+  error: {
+    text: isString
+  },
+  schedule_ok: {
+    id: isWhole,
+    due: isInstant,
+    text: isString
+  },
+  schedules: {
+    items: arrayOf(objectOf({
+      id: isWhole,
+      due: isInstant,
+      from: isString,
+      text: isString
+    }))
+  },
+  unscheduled: {
+    id: isWhole,
+    due: isInstant,
+    text: isString,
+    by: optional(isString)
+  },
+  schedule_dropped: {
+    id: isWhole,
+    due: isInstant,
+    text: isString
+  },
+  gap: {
+    count: isWhole
+  },
+  kicked: {
+    text: isString
+  },
+  bye: {
+    reason: isString
+  }
+};
+var EVENT_CHECKS = new Map([
+  ...Object.entries(CONVERSATION_CHECKS).map(([type, checks]) => [
+    type,
+    {
+      ...SEQ,
+      ...checks
+    }
+  ]),
+  ...Object.entries(PRIVATE_CHECKS).map(([type, checks]) => [
+    type,
+    {
+      ...AT,
+      ...checks
+    }
+  ])
+]);
 
 // protocol/text.ts
 var SYSTEM_MARK = "\u2023";
@@ -157,6 +370,8 @@ function eventText(event) {
       return `${SYSTEM_MARK} ${describePresence(event)}`;
     case "current_topic":
       return `Topic: ${event.text} (set by ${event.by})`;
+    case "challenge":
+      return "";
     case "welcome":
       return event.resumed ? `Welcome back, ${event.nick}! Your session was resumed.` : `Welcome, ${event.nick}!${event.owner ? " You are the room owner." : ""} Type /help for commands.`;
     case "nick_refused":
@@ -206,6 +421,8 @@ function describeMember(member) {
 var GREETING = "Welcome to chat! Enter your nickname:";
 var PLAIN_GREETING = `${GREETING}\r
 `;
+var PASSWORD_GREETING = "Welcome to chat! This room has a password.";
+var PASSWORD_PROMPT = "Password:";
 function describePresence(counts) {
   const members = (n) => `${n} ${n === 1 ? "member" : "members"}`;
   const span = `in the last ${counts.seconds} s`;
@@ -214,8 +431,33 @@ function describePresence(counts) {
   if (counts.joined === counts.left) return `${members(counts.joined)} joined and left ${span}.`;
   return `${members(counts.joined)} joined and ${counts.left} left ${span}.`;
 }
+
+// protocol/seen_events.ts
+var SeenEvents = class {
+  /** The highest conversation seq shown; 0 before any. */
+  lastSeq = 0;
+  /** History shown on a fresh join has seq up to here and is shown without de-duplication. */
+  #historyCeiling = 0;
+  /** A welcome came: a fresh join's history is shown as it comes; a resume's replay is checked. */
+  welcomed(event) {
+    this.#historyCeiling = event.resumed ? 0 : event.seq;
+    if (!event.resumed) this.lastSeq = event.seq;
+  }
+  /** True when `event` was shown before (skip it); otherwise it counts as shown now. */
+  alreadyShown(event) {
+    if (!isConversationEvent(event)) return false;
+    const seq = event.seq;
+    if (isReplayed(event) && seq <= this.#historyCeiling) return false;
+    if (seq <= this.lastSeq) return true;
+    this.lastSeq = seq;
+    return false;
+  }
+};
 export {
   GREETING,
+  PASSWORD_GREETING,
+  PASSWORD_PROMPT,
+  SeenEvents,
   eventText,
   formatClock,
   isConversationEvent,

@@ -6,6 +6,7 @@
  * the committed bundle is older than the sources.
  */
 export { isConversationEvent, isReplayed, parseServerEvent } from "../protocol/events.ts";
-export { eventText, GREETING } from "../protocol/plain.ts";
+export { eventText, GREETING, PASSWORD_GREETING, PASSWORD_PROMPT } from "../protocol/plain.ts";
+export { SeenEvents } from "../protocol/seen_events.ts";
 export { nicknameKey } from "../protocol/text.ts";
 export { formatClock, localTimeZone } from "../protocol/time.ts";

@@ -8,11 +8,12 @@
  */
 import {
   GREETING,
-  isConversationEvent,
-  isReplayed,
   localTimeZone,
   nicknameKey,
   parseServerEvent,
+  PASSWORD_GREETING,
+  PASSWORD_PROMPT,
+  SeenEvents,
 } from "./protocol.js";
 
 /** Delays between reconnection attempts, in ms; the last one repeats (as in `chat join`). */
@@ -34,11 +35,12 @@ export class RoomSocket {
   /** @type {WebSocket | null} */
   #socket = null;
   #nick = undefined;
+  /** The room's password, when the page was asked for one; kept for reconnecting. */
+  #password = undefined;
   #registered = false;
   #resumeToken = undefined;
-  #lastSeq = 0;
-  /** History shown on a fresh join has seq up to here and is shown without de-duplication. */
-  #historyCeiling = 0;
+  /** What has been shown, so that nothing shows twice across drops. */
+  #seen = new SeenEvents();
   /** null while the room may still be reached; "quit" or "kicked" once it may not. */
   #ending = null;
   #reconnecting = false;
@@ -63,9 +65,10 @@ export class RoomSocket {
     return this.#registered;
   }
 
-  /** Asks the room for `nick`, connecting first if need be. */
-  join(nick) {
+  /** Asks the room for `nick` (with the room's password, if it has one), connecting first if need be. */
+  join(nick, password) {
     this.#nick = nick;
+    this.#password = password || undefined;
     this.#ending = null;
     if (this.#socket !== null) {
       this.#sendNick();
@@ -120,8 +123,9 @@ export class RoomSocket {
     this.#send({
       type: "nick",
       nick: this.#nick,
+      password: this.#password,
       resume: this.#resumeToken,
-      lastSeq: this.#resumeToken ? this.#lastSeq : undefined,
+      lastSeq: this.#resumeToken ? this.#seen.lastSeq : undefined,
       timeZone: this.#timeZone,
     });
   }
@@ -138,11 +142,13 @@ export class RoomSocket {
       value = JSON.parse(data);
     } catch {
       // A plain line: the greeting (sent before the room knew our framing) or a refusal.
-      if (data !== GREETING) this.#handlers.onText(data, "error");
+      if (![GREETING, PASSWORD_GREETING, PASSWORD_PROMPT].includes(data)) {
+        this.#handlers.onText(data, "error");
+      }
       return;
     }
     const event = parseServerEvent(value);
-    if (event === null || this.#alreadyShown(event)) return;
+    if (event === null || this.#seen.alreadyShown(event)) return;
     switch (event.type) {
       case "welcome":
         this.#welcomed(event);
@@ -159,27 +165,12 @@ export class RoomSocket {
     this.#handlers.onEvent(event);
   }
 
-  /**
-   * After a resume the room replays conversation events from our last seq;
-   * this keeps any line from showing twice. History shown on a fresh join is
-   * older than the welcome and passes untouched.
-   */
-  #alreadyShown(event) {
-    if (!isConversationEvent(event)) return false;
-    const seq = event.seq;
-    if (isReplayed(event) && seq <= this.#historyCeiling) return false;
-    if (seq <= this.#lastSeq) return true;
-    this.#lastSeq = seq;
-    return false;
-  }
-
   #welcomed(event) {
     const rejoined = this.#resumeToken !== undefined && !event.resumed;
     this.#registered = true;
     this.#nick = event.nick;
     this.#resumeToken = event.resume;
-    this.#historyCeiling = event.resumed ? 0 : event.seq;
-    if (!event.resumed) this.#lastSeq = event.seq;
+    this.#seen.welcomed(event);
     if (rejoined) {
       this.#handlers.onText(
         `Rejoined as ${event.nick}; messages sent while away may be missing.`,

@@ -61,6 +61,15 @@ export class FailingStore implements RoomStore {
   saveSetting(name: string, value: string): void {
     this.#write(() => this.inner.saveSetting(name, value));
   }
+  loadRecords(kind: string): [string, string][] {
+    return this.inner.loadRecords(kind);
+  }
+  saveRecord(kind: string, key: string, value: string): void {
+    this.#write(() => this.inner.saveRecord(kind, key, value));
+  }
+  deleteRecord(kind: string, key: string): void {
+    this.#write(() => this.inner.deleteRecord(kind, key));
+  }
   addNote(nickKey: string, note: PrivateEvent): void {
     this.#write(() => this.inner.addNote(nickKey, note));
   }

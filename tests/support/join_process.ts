@@ -11,19 +11,33 @@ export class JoinProcess implements AsyncDisposable {
   #writer: WritableStreamDefaultWriter<Uint8Array>;
   #lines: string[] = [];
   #all: string[] = [];
+  /** Stdout exactly as the process wrote it, chunk by chunk. */
+  #raw: Uint8Array[] = [];
   #waiters: (() => void)[] = [];
   #ended = false;
   #reading: Promise<void>;
   #stderr: Promise<string>;
+  #configDir: string | null;
 
-  /** `permissions` are the flags for `deno run`; all permissions by default. */
+  /**
+   * `permissions` are the flags for `deno run`; all permissions by default.
+   * Unless `env` says where, the client keeps its key in a config directory
+   * of its own, removed on dispose: never the user's.
+   */
   constructor(args: string[], env: Record<string, string> = {}, permissions = ["-A"]) {
+    this.#configDir = env.XDG_CONFIG_HOME === undefined
+      ? Deno.makeTempDirSync({ prefix: "chat_join_config_" })
+      : null;
     this.child = new Deno.Command(Deno.execPath(), {
       args: ["run", ...permissions, MAIN, "join", ...args],
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
-      env: { NO_COLOR: "1", ...env },
+      env: {
+        NO_COLOR: "1",
+        ...(this.#configDir === null ? {} : { XDG_CONFIG_HOME: this.#configDir }),
+        ...env,
+      },
     }).spawn();
     this.#writer = this.child.stdin.getWriter();
     this.#reading = this.#read();
@@ -32,7 +46,14 @@ export class JoinProcess implements AsyncDisposable {
 
   async #read(): Promise<void> {
     const stdout = streamReader(this.child.stdout);
-    for await (const result of readLines(stdout, { maxLineBytes: 1 << 20 })) {
+    const recording = {
+      read: async (buffer: Uint8Array) => {
+        const count = await stdout.read(buffer);
+        if (count !== null) this.#raw.push(buffer.slice(0, count));
+        return count;
+      },
+    };
+    for await (const result of readLines(recording, { maxLineBytes: 1 << 20 })) {
       if (result.kind !== "line") continue;
       this.#lines.push(result.text);
       this.#all.push(result.text);
@@ -47,6 +68,17 @@ export class JoinProcess implements AsyncDisposable {
     return this.#all;
   }
 
+  /** Every byte written to stdout so far, before any decoding or line splitting. */
+  get rawOutput(): Uint8Array {
+    const bytes = new Uint8Array(this.#raw.reduce((total, chunk) => total + chunk.length, 0));
+    let at = 0;
+    for (const chunk of this.#raw) {
+      bytes.set(chunk, at);
+      at += chunk.length;
+    }
+    return bytes;
+  }
+
   async type(line: string): Promise<void> {
     await this.#writer.write(new TextEncoder().encode(`${line}\n`));
   }
@@ -56,7 +88,7 @@ export class JoinProcess implements AsyncDisposable {
   }
 
   /** Reads printed lines until one matches; fails after `timeoutMs`. */
-  async waitFor(match: string | RegExp, timeoutMs = 5000): Promise<string> {
+  async waitFor(match: string | RegExp, timeoutMs = 10_000): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     while (true) {
       const line = this.#lines.shift();
@@ -104,6 +136,7 @@ export class JoinProcess implements AsyncDisposable {
     }
     await this.child.status;
     await this.#reading;
+    if (this.#configDir !== null) await Deno.remove(this.#configDir, { recursive: true });
     await this.#stderr;
   }
 }

@@ -2,13 +2,14 @@
  * Test support: an `Outbox` for the pure room core that records what each
  * connection would receive, so tests read deliveries without sockets.
  */
-import type { ServerEvent } from "../../protocol/events.ts";
+import { readServerEvent, type ServerEvent } from "../../protocol/events.ts";
 import { eventText } from "../../protocol/plain.ts";
 import type { MemberId, Outbox } from "../../server/room.ts";
 
 /**
  * Records every event sent to each connection, including any sent after it
- * was closed, so a test also sees what the room should not have sent.
+ * was closed, so a test also sees what the room should not have sent. An
+ * event a client would skip as malformed (`readServerEvent`) fails at once.
  */
 export class RecordingOutbox implements Outbox {
   /** Everything each connection was sent and no test has taken yet. */
@@ -19,6 +20,10 @@ export class RecordingOutbox implements Outbox {
   readonly closed = new Set<MemberId>();
 
   send(to: MemberId, event: ServerEvent): void {
+    const reading = readServerEvent(JSON.parse(JSON.stringify(event)));
+    if (reading.kind !== "event") {
+      throw new Error(`A client would skip ${JSON.stringify(event)}: ${JSON.stringify(reading)}`);
+    }
     let box = this.sent.get(to);
     if (!box) this.sent.set(to, box = []);
     box.push(event);

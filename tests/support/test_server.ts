@@ -4,7 +4,9 @@
  * instead of hanging it.
  */
 import { ChatServer, type ChatServerOptions } from "../../server/chat_server.ts";
-import { JSON_HANDSHAKE, type ServerEvent } from "../../protocol/events.ts";
+import { type EventOf, JSON_HANDSHAKE, type ServerEvent } from "../../protocol/events.ts";
+import { JSON_HANDSHAKE_V2 } from "../../protocol/identity.ts";
+import type { Identity } from "../../client/identity.ts";
 import { readLines } from "../../protocol/line_reader.ts";
 import { CHURN_NOTICE } from "../../server/room.ts";
 
@@ -224,9 +226,10 @@ export class JsonClient implements AsyncDisposable {
     this.lines = lines;
   }
 
-  static async connect(port: number): Promise<JsonClient> {
+  /** Connects and sends the handshake: `CHAT/1 json`, or `CHAT/2 json` to prove a key. */
+  static async connect(port: number, handshake = JSON_HANDSHAKE): Promise<JsonClient> {
     const lines = await LineClient.connect(port);
-    await lines.send(JSON_HANDSHAKE);
+    await lines.send(handshake);
     return new JsonClient(lines);
   }
 
@@ -281,14 +284,24 @@ export class JsonClient implements AsyncDisposable {
   }
 }
 
-/** Connects a structured client and registers `nick`; returns it and its welcome. */
+/**
+ * Connects a structured client and registers `nick`; returns it and its
+ * welcome. With an `identity`, it joins as `chat join` does: `CHAT/2 json`,
+ * then the challenge's nonce signed with the key.
+ */
 export async function joinJson(
   port: number,
   nick: string,
   extra: Record<string, unknown> = {},
+  identity?: Identity,
 ): Promise<{ client: JsonClient; welcome: Extract<ServerEvent, { type: "welcome" }> }> {
-  const client = await JsonClient.connect(port);
-  await client.sendMessage({ type: "nick", nick, ...extra });
+  const client = await JsonClient.connect(port, identity ? JSON_HANDSHAKE_V2 : JSON_HANDSHAKE);
+  let key: { public: string; signature: string } | undefined;
+  if (identity) {
+    const challenge = await client.waitFor((event) => event.type === "challenge");
+    key = await identity.prove((challenge as EventOf<"challenge">).nonce);
+  }
+  await client.sendMessage({ type: "nick", nick, ...(key ? { key } : {}), ...extra });
   const welcome = await client.waitFor((event) => event.type === "welcome");
   return { client, welcome: welcome as Extract<ServerEvent, { type: "welcome" }> };
 }
