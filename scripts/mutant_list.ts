@@ -1143,4 +1143,19 @@ export const MUTANTS: readonly Mutant[] = [
     replace: '    return value === "never";',
     breaks: "CHAT_DEBUG=1 does not say which events chat join skipped.",
   },
+  {
+    id: "cluster-join-forgets-key",
+    file: "server/room_entry.ts",
+    find: "        identity: entry.identity,\n",
+    replace: "",
+    breaks: "A key proven to one node never reaches the room: held names and key bans do not " +
+      "hold in a cluster.",
+  },
+  {
+    id: "cluster-snapshot-drops-records",
+    file: "server/memory_store.ts",
+    find: "      records: [...this.#records].map(([kind, pairs]) => [kind, [...pairs]]),",
+    replace: "      records: [],",
+    breaks: "A node that starts from a snapshot forgets held names and bans.",
+  },
 ];

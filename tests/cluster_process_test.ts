@@ -53,6 +53,9 @@ Deno.test({
       await bob.say("four");
       await bob.waitFor((event) => event.type === "message" && event.text === "four");
 
+      // Until the dead node's lease lapses, ana's session looks live, and only
+      // a keyed client may take a live session over: this one has no key.
+      assertEquals(await untilReconnecting(bob, "ana"), { nick: "ana", reconnecting: true });
       await using again = await JsonClient.connect(survivorPort);
       await again.sendMessage({ type: "nick", nick: "ana", resume: ana.welcome.resume, lastSeq });
       const welcome = await again.waitFor((event) => event.type === "welcome");
@@ -75,16 +78,7 @@ Deno.test({
 
       // cy was on the dead node too and does not come back: once the node's
       // lease lapses it is reconnecting, and it leaves only after the grace.
-      let cyInfo: unknown;
-      const deadline = Date.now() + 8_000;
-      while (Date.now() < deadline) {
-        await bob.say("/user");
-        const users = await bob.waitFor((event) => event.type === "users");
-        cyInfo = users.type === "users" && users.members?.find((member) => member.nick === "cy");
-        if ((cyInfo as { reconnecting?: boolean })?.reconnecting) break;
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
-      assertEquals(cyInfo, { nick: "cy", reconnecting: true });
+      assertEquals(await untilReconnecting(bob, "cy"), { nick: "cy", reconnecting: true });
       assert(!bob.received.some((event) => event.type === "leave" && event.nick === "cy"));
       assert(!/NotCapable|PermissionDenied/.test(survivor.log), survivor.log);
     } finally {
@@ -168,3 +162,17 @@ Deno.test("chat serve --reuse-port without Deno's --unstable-net says so and exi
     stderr.join("\n"),
   );
 });
+
+/** Asks /user until `nick` shows as reconnecting (or 8 s pass); what it last showed of `nick`. */
+async function untilReconnecting(asker: JsonClient, nick: string): Promise<unknown> {
+  let info: unknown;
+  const deadline = Date.now() + 8_000;
+  while (Date.now() < deadline) {
+    await asker.say("/user");
+    const users = await asker.waitFor((event) => event.type === "users");
+    info = users.type === "users" && users.members?.find((member) => member.nick === nick);
+    if ((info as { reconnecting?: boolean })?.reconnecting) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return info;
+}

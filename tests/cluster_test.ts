@@ -6,7 +6,9 @@
  * redis-server is not installed.
  */
 import { assert, assertEquals } from "./support/assert.ts";
-import type { ServerEvent } from "../protocol/events.ts";
+import { generateIdentity } from "../client/identity.ts";
+import type { EventOf, ServerEvent } from "../protocol/events.ts";
+import { JSON_HANDSHAKE_V2 } from "../protocol/identity.ts";
 import { REDIS_BACK_NOTICE, REDIS_DOWN_ERROR, REDIS_DOWN_NOTICE } from "../server/cluster_node.ts";
 import { settle, startNodes, TestNode, until } from "./support/cluster.ts";
 import { REDIS_MISSING, redisAvailable, startRedis } from "./support/redis_server.ts";
@@ -164,6 +166,56 @@ Deno.test({
     } finally {
       await ana.client.close();
     }
+  },
+});
+
+Deno.test({
+  name: "a keyed name is held, and a kick is a ban, on every node alike",
+  ignore,
+  async fn() {
+    await using redis = await startRedis();
+    await using nodes = await startNodes(redis, 2);
+    const { identity } = await generateIdentity();
+    const ana = await joinJson(nodes[0].port, "ana");
+    await using _ana = ana.client;
+    // bob proves his key on node 1 and leaves: his name stays his.
+    const bob = await joinJson(nodes[1].port, "bob", {}, identity);
+    await bob.client.say("/quit");
+    await ana.client.waitFor((event) => event.type === "leave" && event.nick === "bob");
+    await using impostor = await JsonClient.connect(nodes[0].port);
+    await impostor.sendMessage({ type: "nick", nick: "bob" });
+    const held = await impostor.waitFor((e) => e.type === "nick_refused") as EventOf<
+      "nick_refused"
+    >;
+    assertEquals(
+      held.reason,
+      'Nickname "bob" is held for another member\'s key (chat join proves one; nc and older ' +
+        "clients cannot).",
+    );
+    await impostor.close();
+
+    // With his key he takes it on node 0; kicked there, he is banned on node 1 too.
+    const back = await joinJson(nodes[0].port, "bob", {}, identity);
+    await ana.client.say("/kick bob");
+    await back.client.waitFor((event) => event.type === "kicked");
+    await back.client.close();
+    const again = await JsonClient.connect(nodes[1].port, JSON_HANDSHAKE_V2);
+    await using _again = again;
+    const challenge = await again.waitFor((e) => e.type === "challenge") as EventOf<"challenge">;
+    await again.sendMessage({
+      type: "nick",
+      nick: "bob",
+      key: await identity.prove(challenge.nonce),
+    });
+    const bye = await again.waitFor((event) => event.type === "bye") as EventOf<"bye">;
+    assertEquals(bye.reason, "You are banned from this room for 10 more minutes.");
+    await ana.client.say("/bans");
+    await ana.client.waitFor((event) => event.type === "notice" && event.text === "Bans (2):");
+    // The held name and the bans are in every node's copy, and in a snapshot.
+    await assertSameRoom(nodes);
+    const snapshot = JSON.parse(nodes[1].snapshot());
+    const kinds = (snapshot.store.records as [string, unknown[]][]).map(([kind]) => kind).sort();
+    assertEquals(kinds, ["ban", "hold"]);
   },
 });
 
