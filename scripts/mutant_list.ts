@@ -1158,4 +1158,12 @@ export const MUTANTS: readonly Mutant[] = [
     replace: "      records: [],",
     breaks: "A node that starts from a snapshot forgets held names and bans.",
   },
+  {
+    id: "cluster-author-random",
+    file: "server/room.ts",
+    find: "        ? `session:${this.#newToken()}`",
+    replace: "        ? `session:${crypto.randomUUID()}`",
+    breaks: "Each node names a keyless member's session differently, so the nodes' rooms differ " +
+      "and a schedule's author is unknown on all but one.",
+  },
 ];

@@ -1,7 +1,7 @@
 /**
  * Random commands into random nodes of a three-node cluster over a real
  * redis-server: joins (plain and structured, names that clash or look
- * alike), messages, whispers, renames, kicks, away, ignore, topics,
+ * alike, some with a key), messages, whispers, renames, kicks, away, ignore, topics,
  * schedules, quits, dropped connections and resumes on another node. At the
  * end every node's copy of the room must be the same, `/user` must read the
  * same on every node, and every client that saw a seq must have seen the
@@ -11,7 +11,9 @@
  * reaches Redis first still varies run to run). Skipped without redis-server.
  */
 import { assert, assertEquals } from "./support/assert.ts";
-import type { ServerEvent } from "../protocol/events.ts";
+import { generateIdentity, type Identity } from "../client/identity.ts";
+import type { EventOf, ServerEvent } from "../protocol/events.ts";
+import { JSON_HANDSHAKE_V2 } from "../protocol/identity.ts";
 import { settle, startNodes, type TestNode } from "./support/cluster.ts";
 import { REDIS_MISSING, redisAvailable, startRedis } from "./support/redis_server.ts";
 import { withSeed } from "./support/seed.ts";
@@ -30,6 +32,8 @@ interface Slot {
   client: JsonClient;
   node: number;
   resume?: string;
+  /** The key this member proved, if it joined with one. */
+  key?: Identity;
 }
 
 type Welcome = Extract<ServerEvent, { type: "welcome" }>;
@@ -52,25 +56,35 @@ function lastSeq(client: JsonClient): number {
   return seq;
 }
 
-/** Joins (or resumes) on `node`; the slot, or null when the name was refused. */
+/** Joins (or resumes) on `node`; the slot, or null when the name was refused or banned. */
 async function join(
   nodes: TestNode[],
   node: number,
   nick: string,
   resume?: { token: string; lastSeq: number },
+  key?: Identity,
 ): Promise<Slot | null> {
-  const client = await JsonClient.connect(nodes[node].port);
+  const client = await JsonClient.connect(nodes[node].port, key ? JSON_HANDSHAKE_V2 : undefined);
+  let proof = {};
+  if (key) {
+    const challenge = await client.waitFor((e) => e.type === "challenge") as EventOf<"challenge">;
+    proof = { key: await key.prove(challenge.nonce) };
+  }
   await client.sendMessage({
     type: "nick",
     nick,
     ...(resume ? { resume: resume.token, lastSeq: resume.lastSeq } : {}),
+    ...proof,
   });
-  const answer = await client.waitFor((e) => e.type === "welcome" || e.type === "nick_refused");
+  // A kick bans the name for a while: a banned name is told so (bye) and closed.
+  const answer = await client.waitFor((e) =>
+    e.type === "welcome" || e.type === "nick_refused" || e.type === "bye"
+  );
   if (answer.type !== "welcome") {
     await client.close();
     return null;
   }
-  return { client, node, resume: (answer as Welcome).resume };
+  return { client, node, resume: (answer as Welcome).resume, key };
 }
 
 Deno.test({
@@ -83,6 +97,9 @@ Deno.test({
       // A short grace, so names held for a resume come free (through ticks) during the run.
       await using nodes = await startNodes(redis, NODES, { resumeGraceMs: 500 });
       const slots: (Slot | null)[] = Array(SLOTS).fill(null);
+      // Two keys: their names are held for them across nodes, and a kick bans the key.
+      const keys = await Promise.all([generateIdentity(), generateIdentity()]);
+      const someKey = () => random() < 0.3 ? pick(keys).identity : undefined;
       const everyone: JsonClient[] = [];
       const text = () => pick(["hi", "hello ana", "bob?", "ok", "later", "cy cy"]);
       try {
@@ -90,7 +107,8 @@ Deno.test({
           const index = Math.floor(random() * SLOTS);
           const slot = slots[index];
           if (slot === null || slot.client.lines.ended) {
-            const joined = await join(nodes, Math.floor(random() * NODES), pick(NICKS));
+            const node = Math.floor(random() * NODES);
+            const joined = await join(nodes, node, pick(NICKS), undefined, someKey());
             slots[index] = joined;
             if (joined) everyone.push(joined.client);
             continue;
@@ -127,7 +145,8 @@ Deno.test({
             await slot.client.close();
             await new Promise((resolve) => setTimeout(resolve, random() * 20));
             const node = Math.floor(random() * NODES);
-            const back = await join(nodes, node, nick, { token: slot.resume, lastSeq: seen });
+            const resume = { token: slot.resume, lastSeq: seen };
+            const back = await join(nodes, node, nick, resume, slot.key);
             slots[index] = back;
             if (back) everyone.push(back.client);
           } else {
