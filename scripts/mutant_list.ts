@@ -1166,4 +1166,12 @@ export const MUTANTS: readonly Mutant[] = [
     breaks: "Each node names a keyless member's session differently, so the nodes' rooms differ " +
       "and a schedule's author is unknown on all but one.",
   },
+  {
+    id: "cluster-owner-flag-over-snapshot",
+    file: "server/room.ts",
+    find: "    if (options.ownerKey && !options.state) this.store.saveSetting(",
+    replace: "    if (options.ownerKey) this.store.saveSetting(",
+    breaks: "A node that starts from a snapshot puts --owner-key back over an /owner the room " +
+      "has had since: its copy of the room has another owner key than the others.",
+  },
 ];

@@ -72,6 +72,12 @@ export interface ClusterSettings {
   maxSchedules: number;
   maxSchedulesPerAddress: number;
   scheduleBytesPerMinute: number;
+  /** `--nick-hold` in days (the default when not given). */
+  nickHoldDays: number;
+  /** `--owner-key`, or null: applied by the first copies of the room only. */
+  ownerKey: string | null;
+  /** `--exempt` as its normalized list: exempt addresses are never banned. */
+  exempt: string;
 }
 
 export interface ClusterOptions {
@@ -596,6 +602,9 @@ function settingsMismatch(room: string, ours: string, theirs: string): string {
     maxSchedules: "--max-schedules",
     maxSchedulesPerAddress: "--max-schedules-per-address",
     scheduleBytesPerMinute: "--schedule-bytes-per-minute",
+    nickHoldDays: "--nick-hold",
+    ownerKey: "--owner-key",
+    exempt: "--exempt",
   };
   const differ = Object.keys(us).filter((key) => them[key] !== us[key])
     .map((key) => `${flags[key] ?? key} is ${them[key]} there, ${us[key]} here`);

@@ -265,8 +265,12 @@ export class Room {
     this.#holds = new NickHolds(this.store, options.nickHoldMs ?? DEFAULT_NICK_HOLD_MS);
     this.#bans = new Bans(this.store);
     this.#isSharedAddress = options.isSharedAddress ?? (() => false);
-    if (options.ownerKey) this.store.saveSetting("owner_key", options.ownerKey);
-    this.#ownerKey = options.ownerKey ?? this.store.loadSetting("owner_key");
+    // A copy of a cluster's room restored from a snapshot already holds what
+    // the flag did when the room began, and perhaps an /owner since.
+    if (options.ownerKey && !options.state) this.store.saveSetting("owner_key", options.ownerKey);
+    this.#ownerKey = options.state
+      ? this.store.loadSetting("owner_key")
+      : options.ownerKey ?? this.store.loadSetting("owner_key");
     this.resumeGraceMs = options.resumeGraceMs ?? 60_000;
     this.#newToken = options.newToken ?? (() => crypto.randomUUID());
     this.#limits = options.sendLimits ?? {

@@ -7,12 +7,13 @@
 import type { Limits } from "../protocol/limits.ts";
 import type { AddressRanges } from "./address_range.ts";
 import { readPasswordFile } from "./password_gate.ts";
-import { ChatServer } from "./chat_server.ts";
+import { ChatServer, DEFAULT_EXEMPT } from "./chat_server.ts";
 import { ClusterError, ClusterNode } from "./cluster_node.ts";
 import { startIdleCollector } from "./idle_collector.ts";
 import { createLogger, type LogFormat, type LogLevel, type LogSink } from "./log.ts";
 import { openStore } from "./open_store.ts";
 import { RedisUnavailableError } from "./redis_log.ts";
+import { DEFAULT_NICK_HOLD_MS } from "./room.ts";
 import { type RoomStore, StoreOpenError } from "./store.ts";
 import { WebServer } from "./web_server.ts";
 import {
@@ -92,6 +93,9 @@ export async function serve(options: ServeOptions): Promise<number> {
           maxSchedules: options.limits.maxSchedules,
           maxSchedulesPerAddress: options.limits.maxSchedulesPerAddress,
           scheduleBytesPerMinute: options.limits.scheduleBytesPerMinute,
+          nickHoldDays: options.nickHoldDays ?? DEFAULT_NICK_HOLD_MS / 86_400_000,
+          ownerKey: options.ownerKey ?? null,
+          exempt: options.exempt?.toString() ?? DEFAULT_EXEMPT,
         },
       });
       store = node.store;

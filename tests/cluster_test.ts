@@ -9,7 +9,13 @@ import { assert, assertEquals } from "./support/assert.ts";
 import { generateIdentity } from "../client/identity.ts";
 import type { EventOf, ServerEvent } from "../protocol/events.ts";
 import { JSON_HANDSHAKE_V2 } from "../protocol/identity.ts";
-import { REDIS_BACK_NOTICE, REDIS_DOWN_ERROR, REDIS_DOWN_NOTICE } from "../server/cluster_node.ts";
+import {
+  ClusterError,
+  ClusterNode,
+  REDIS_BACK_NOTICE,
+  REDIS_DOWN_ERROR,
+  REDIS_DOWN_NOTICE,
+} from "../server/cluster_node.ts";
 import { settle, startNodes, TestNode, until } from "./support/cluster.ts";
 import { REDIS_MISSING, redisAvailable, startRedis } from "./support/redis_server.ts";
 import { joinJson, joinPlain, JsonClient, LineClient } from "./support/test_server.ts";
@@ -308,17 +314,29 @@ Deno.test({
 
 Deno.test({
   name:
-    "a node that starts late loads the snapshot and the log after it, and shows the same history",
+    "a node that starts late loads the snapshot and the log after it, and shows the same history " +
+    "and owner key",
   ignore,
   async fn() {
     await using redis = await startRedis();
+    // The room's owner key is given to every node; its holder hands the room on.
+    const [{ identity: kimKey }, { identity: leeKey }] = await Promise.all([
+      generateIdentity(),
+      generateIdentity(),
+    ]);
     // A short log: entries before the snapshot are trimmed away.
-    const options = { snapshotEvery: 20, maxEntries: 100 };
+    const options = { snapshotEvery: 20, maxEntries: 100, ownerKey: kimKey.fingerprint };
     await using nodes = await startNodes(redis, 2, options);
     const { client: ana } = await joinJson(nodes[0].port, "ana");
     await using bob = await joinPlain(nodes[1].port, "bob");
+    const { client: kim } = await joinJson(nodes[1].port, "kim", {}, kimKey);
+    await using _kim = kim;
+    const { client: lee } = await joinJson(nodes[0].port, "lee", {}, leeKey);
+    await using _lee = lee;
     try {
-      await ana.say("/topic the late node test");
+      await kim.say("/owner lee");
+      await ana.waitFor((event) => event.type === "owner" && event.nick === "lee");
+      await lee.say("/topic the late node test");
       await bob.send("/schedule +1h later on");
       await bob.waitFor("Scheduled");
       await ana.say("/ignore bob");
@@ -336,6 +354,8 @@ Deno.test({
       await new Promise((resolve) => setTimeout(resolve, 300));
       await using late = await TestNode.start(redis, options);
       assert(late.node.startSeq > 100, `it started from a snapshot, not ${late.node.startSeq}`);
+      // Its --owner-key does not undo the /owner that its snapshot holds.
+      assertEquals(late.server.room.ownerKey, leeKey.fingerprint);
       await assertSameRoom([...nodes, late]);
       const { client: cy } = await joinJson(late.port, "cy");
       await using _cy = cy;
@@ -353,5 +373,32 @@ Deno.test({
     } finally {
       await ana.close();
     }
+  },
+});
+
+Deno.test({
+  name: "a node whose room-shaping flags differ from the room's is refused, naming each flag",
+  ignore,
+  async fn() {
+    await using redis = await startRedis();
+    await using _nodes = await startNodes(redis, 1, { room: "shaped" });
+    const settings = {
+      historySize: 50,
+      maxSchedules: 1000,
+      maxSchedulesPerAddress: 20,
+      scheduleBytesPerMinute: 65536,
+      nickHoldDays: 7,
+      ownerKey: null,
+      exempt: "none",
+    };
+    const error = await ClusterNode.open({ redisUrl: redis.url, room: "shaped", settings })
+      .then(() => null, (error) => error);
+    assert(error instanceof ClusterError, String(error));
+    assertEquals(
+      error.message,
+      `This node's settings differ from room "shaped"'s, which every node must share (they ` +
+        "shape the room's state): --nick-hold is 30 there, 7 here; --exempt is " +
+        "127.0.0.1/32,::1/128 there, none here.",
+    );
   },
 });

@@ -4,7 +4,7 @@
  * `chat serve --redis` wires them (server/serve.ts). Much faster to start
  * than processes; tests/cluster_process_test.ts runs real ones.
  */
-import { ChatServer } from "../../server/chat_server.ts";
+import { ChatServer, DEFAULT_EXEMPT } from "../../server/chat_server.ts";
 import { ClusterNode, type ClusterOptions } from "../../server/cluster_node.ts";
 import type { Limits } from "../../protocol/limits.ts";
 import { snapshotRoom } from "../../server/room_snapshot.ts";
@@ -15,6 +15,8 @@ export interface TestNodeOptions extends Partial<Omit<ClusterOptions, "redisUrl"
   /** The room's resume grace (60 s in `chat serve`); every node of a room must share it. */
   resumeGraceMs?: number;
   limits?: Partial<Limits>;
+  /** `--owner-key`: every node of a room must share it. */
+  ownerKey?: string;
 }
 
 /** One node: its server (port, room) and its cluster side. */
@@ -45,6 +47,9 @@ export class TestNode implements AsyncDisposable {
         maxSchedules: 1000,
         maxSchedulesPerAddress: 20,
         scheduleBytesPerMinute: 65536,
+        nickHoldDays: 30,
+        ownerKey: options.ownerKey ?? null,
+        exempt: DEFAULT_EXEMPT,
       },
     });
     const server = new ChatServer({
@@ -61,6 +66,7 @@ export class TestNode implements AsyncDisposable {
       newToken: node.newToken,
       state: node.state,
       replica: node,
+      ownerKey: options.ownerKey,
       log: options.log,
     });
     node.start();
