@@ -93,12 +93,12 @@ export const FULL_SUITE: BenchCase[] = [
 export const QUICK_SUITE: BenchCase[] = [
   {
     scenario: "fanout",
-    params: { members: 20, senders: 4, rate: 200, durationS: 2, concurrency: 10 },
+    params: { members: 20, senders: 4, rate: 200, durationS: 1, concurrency: 10 },
     targets: CORRECT,
   },
   {
     scenario: "fanout",
-    params: { members: 300, senders: 3, rate: 30, durationS: 2, concurrency: 50 },
+    params: { members: 300, senders: 3, rate: 30, durationS: 1, concurrency: 50 },
     targets: CORRECT,
   },
   { scenario: "idle", params: { members: 200, concurrency: 50, settleS: 0.5 }, targets: [] },
@@ -109,7 +109,7 @@ export const QUICK_SUITE: BenchCase[] = [
   },
   {
     scenario: "soak",
-    params: { members: 20, senders: 4, rate: 200, durationS: 3, sampleS: 1 },
+    params: { members: 20, senders: 4, rate: 200, durationS: 2, sampleS: 1 },
     targets: CORRECT,
   },
   {

@@ -27,9 +27,13 @@ Deno.test({
 
     await using bob = await joinPlain(port, "bob");
     await bob.send("hello while you type");
-    const rows = await chat.waitForText("bob: hello while you type");
+    // The message and the redrawn input line may reach tmux in two writes: wait for both.
+    await chat.waitForText("bob: hello while you type");
+    const rows = await chat.waitForScreen((rows) =>
+      rows.at(-2)?.endsWith("bob: hello while you type") === true &&
+      rows.at(-1) === "민수> half typed 한국어 line"
+    );
     assertEquals(rows.at(-1), "민수> half typed 한국어 line");
-    assert(rows.at(-2)!.endsWith("bob: hello while you type"), rows.join("\n"));
 
     // The typed line is still what gets sent.
     await chat.press("Enter");
