@@ -4,7 +4,7 @@
  * protocol (two servers in one process, as the tests start them, must share
  * nothing).
  */
-import { assertEquals } from "./support/assert.ts";
+import { assert, assertEquals } from "./support/assert.ts";
 
 const ROOT = new URL("../", import.meta.url);
 
@@ -94,4 +94,34 @@ Deno.test("no module in server/, client/ or protocol/ holds mutable state at mod
     }
   }
   assertEquals(offenders, []);
+});
+
+Deno.test("chat serve loads Redis's client and SQLite only when a room uses them", async () => {
+  const { stdout, success } = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", "server/serve.ts"],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  assert(success, "deno info server/serve.ts failed");
+  type Dependency = { isDynamic?: boolean; code?: { specifier?: string } };
+  const info = JSON.parse(new TextDecoder().decode(stdout)) as {
+    modules: { specifier: string; dependencies?: Dependency[] }[];
+  };
+  const modules = new Map(info.modules.map((module) => [module.specifier, module]));
+  // What loads with serve.ts itself: imports that run code and are not dynamic.
+  const loaded = new Set<string>();
+  const visit = (specifier: string) => {
+    if (loaded.has(specifier)) return;
+    loaded.add(specifier);
+    for (const dependency of modules.get(specifier)?.dependencies ?? []) {
+      if (!dependency.isDynamic && dependency.code?.specifier) visit(dependency.code.specifier);
+    }
+  };
+  visit(new URL("server/serve.ts", ROOT).href);
+  const heavy = [...loaded].filter((specifier) =>
+    /redis|sqlite_store\.ts$|cluster_node\.ts$/.test(specifier)
+  );
+  assertEquals(heavy, []);
+  assert(loaded.has(new URL("server/chat_server.ts", ROOT).href), "the walk follows imports");
 });
