@@ -50,7 +50,12 @@ const MIN_HEAP_BYTES = 32 * 1024 * 1024;
 /** Starts watching; returns a function that stops it. */
 export function startIdleCollector(options: IdleCollectorOptions): () => void {
   const gc = exposedGarbageCollector();
-  const collect = options.collect === undefined ? gc && (() => (gc(), gc())) : options.collect;
+  // "last-resort" also compacts and hands emptied pages back to the system: after a join
+  // storm a plain full collection left the heap at several times its live size (3000 idle
+  // members: 33 KB of RSS each, against 16 KB with it).
+  const collect = options.collect === undefined
+    ? gc && (() => gc({ type: "major", execution: "sync", flavor: "last-resort" }))
+    : options.collect;
   if (collect === null) return () => {};
   const collectConcurrently = options.collectConcurrently === undefined
     ? gc && (() => gc({ type: "major", execution: "async" }))
@@ -83,7 +88,9 @@ export function startIdleCollector(options: IdleCollectorOptions): () => void {
   });
 }
 
-type GarbageCollector = (options?: { type: "major"; execution: "async" }) => void;
+type GarbageCollector = (
+  options?: { type: "major"; execution: "async" | "sync"; flavor?: "regular" | "last-resort" },
+) => void;
 
 /** V8's `gc()`, present when the runtime was started with `--expose-gc`. */
 function exposedGarbageCollector(): GarbageCollector | null {
