@@ -194,6 +194,11 @@ async function main(args: string[]): Promise<number> {
     console.error(`Copied the working tree to ${dir}; checking that the suite passes as it is...`);
     const baseline = await runSuite(dir);
     if (baseline.code !== 0) {
+      // Its errors, so a failure that only shows here (a flaky test) can be read.
+      const errors = baseline.output.indexOf(" ERRORS ");
+      if (errors >= 0) {
+        console.error(baseline.output.slice(errors).split("\n").slice(0, 40).join("\n"));
+      }
       console.error(
         `The unmutated suite fails (${firstFailure(baseline.output)}); fix that first.`,
       );
