@@ -34,6 +34,7 @@ Deno.test({
       rows.at(-1) === "민수> half typed 한국어 line"
     );
     assertEquals(rows.at(-1), "민수> half typed 한국어 line");
+    assert(rows.at(-2)!.endsWith("bob: hello while you type"), rows.join("\n"));
 
     // The typed line is still what gets sent.
     await chat.press("Enter");
