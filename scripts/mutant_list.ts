@@ -1146,8 +1146,8 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "cluster-join-forgets-key",
     file: "server/room_entry.ts",
-    find: "        identity: entry.identity,\n",
-    replace: "",
+    find: "      const { kind: _kind, member, nick, ...asked } = entry;",
+    replace: "      const { kind: _kind, member, nick, identity: _identity, ...asked } = entry;",
     breaks: "A key proven to one node never reaches the room: held names and key bans do not " +
       "hold in a cluster.",
   },

@@ -15,19 +15,11 @@ import { handleLine } from "./commands.ts";
 import type { MemberId, Room } from "./room.ts";
 
 export type RoomEntry =
-  /** A connection asks to join (or resume) as `nick`. */
-  | {
-    kind: "join";
-    member: MemberId;
-    nick: string;
-    resumable?: boolean;
-    resume?: string;
-    lastSeq?: unknown;
-    timeZone?: string;
-    address?: string;
-    /** The fingerprint of the key the connection proved to its node. */
-    identity?: string;
-  }
+  /**
+   * A connection asks to join (or resume) as `nick`, with what its edge checked
+   * (a proven key's fingerprint among them); only the join rate stays at the edge.
+   */
+  | { kind: "join"; member: MemberId; nick: string } & Omit<JoinOptions, "admit">
   /** A member typed a line: a message or a command. */
   | { kind: "line"; member: MemberId; text: string }
   /** A member left on purpose or was disconnected by a limit. */
@@ -64,16 +56,10 @@ export function applyEntry(
   options: { admit?: JoinOptions["admit"] } = {},
 ): boolean {
   switch (entry.kind) {
-    case "join":
-      return room.join(entry.member, entry.nick, {
-        resumable: entry.resumable,
-        resume: entry.resume,
-        lastSeq: entry.lastSeq,
-        timeZone: entry.timeZone,
-        address: entry.address,
-        identity: entry.identity,
-        admit: options.admit,
-      });
+    case "join": {
+      const { kind: _kind, member, nick, ...asked } = entry;
+      return room.join(member, nick, { ...asked, admit: options.admit });
+    }
     case "line":
       handleLine(room, entry.member, entry.text);
       return true;
