@@ -16,23 +16,31 @@ async function sourcesUnder(dir: string): Promise<string[]> {
   return files.sort();
 }
 
+type Dependency = { isDynamic?: boolean; code?: { specifier?: string } };
+type ModuleInfo = { specifier: string; dependencies?: Dependency[] };
+
+/** What `deno info --json` says of `entry`'s module graph. */
+async function denoInfo(entry: string): Promise<{ modules: ModuleInfo[] }> {
+  const { stdout, success } = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", entry],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  if (!success) throw new Error(`deno info failed for ${entry}`);
+  return JSON.parse(new TextDecoder().decode(stdout));
+}
+
 /** The project's module graph from `deno info`, as file → files it imports. */
 async function moduleGraph(entries: string[]): Promise<Map<string, string[]>> {
   const graph = new Map<string, string[]>();
   const root = ROOT.href;
   for (const entry of entries) {
-    const { stdout, success } = await new Deno.Command(Deno.execPath(), {
-      args: ["info", "--json", entry],
-      cwd: ROOT,
-      stdout: "piped",
-      stderr: "null",
-    }).output();
-    if (!success) throw new Error(`deno info failed for ${entry}`);
-    const info = JSON.parse(new TextDecoder().decode(stdout));
-    for (const module of info.modules as { specifier: string; dependencies?: unknown[] }[]) {
+    const info = await denoInfo(entry);
+    for (const module of info.modules) {
       if (!module.specifier.startsWith(root)) continue;
       const from = module.specifier.slice(root.length);
-      const to = ((module.dependencies ?? []) as { code?: { specifier?: string } }[])
+      const to = (module.dependencies ?? [])
         .map((dependency) => dependency.code?.specifier ?? "")
         .filter((specifier) => specifier.startsWith(root))
         .map((specifier) => specifier.slice(root.length));
@@ -97,17 +105,7 @@ Deno.test("no module in server/, client/ or protocol/ holds mutable state at mod
 });
 
 Deno.test("chat serve loads Redis's client and SQLite only when a room uses them", async () => {
-  const { stdout, success } = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json", "server/serve.ts"],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "null",
-  }).output();
-  assert(success, "deno info server/serve.ts failed");
-  type Dependency = { isDynamic?: boolean; code?: { specifier?: string } };
-  const info = JSON.parse(new TextDecoder().decode(stdout)) as {
-    modules: { specifier: string; dependencies?: Dependency[] }[];
-  };
+  const info = await denoInfo("server/serve.ts");
   const modules = new Map(info.modules.map((module) => [module.specifier, module]));
   // What loads with serve.ts itself: imports that run code and are not dynamic.
   const loaded = new Set<string>();
