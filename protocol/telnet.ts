@@ -138,10 +138,13 @@ export class TelnetFilter {
   #state: State = State.Data;
   #speaksTelnet = false;
   #offerBinaryOutput: boolean;
-  /** The server's side of each option (WILL/WONT). */
-  #us = new Uint8Array(256);
-  /** The client's side of each option (DO/DONT from us). */
-  #him = new Uint8Array(256);
+  /**
+   * Each option's state: the server's side (WILL/WONT) at `option`, the
+   * client's (DO/DONT from us) at 256 + `option`. Made on the first telnet
+   * command: most clients never send one, and ten thousand idle members
+   * would otherwise hold 5 MB of zeros.
+   */
+  #options: Uint8Array | null = null;
   /** The last data byte was CR, possibly in the previous chunk. */
   #afterCarriageReturn = false;
   /** The current line has already been reported damaged. */
@@ -162,12 +165,12 @@ export class TelnetFilter {
 
   /** True once the client has agreed to send 8-bit data (it sent `WILL BINARY`). */
   get binaryInput(): boolean {
-    return this.#him[BINARY] === Q.Yes;
+    return this.#option(false, BINARY) === Q.Yes;
   }
 
   /** True once the server has agreed to send 8-bit data. */
   get binaryOutput(): boolean {
-    return this.#us[BINARY] === Q.Yes;
+    return this.#option(true, BINARY) === Q.Yes;
   }
 
   /**
@@ -304,12 +307,20 @@ export class TelnetFilter {
   #startNegotiation(): void {
     if (this.#speaksTelnet) return;
     this.#speaksTelnet = true;
-    this.#him[BINARY] = Q.WantYes;
+    this.#setOption(false, BINARY, Q.WantYes);
     this.#send(DO, BINARY);
     if (this.#offerBinaryOutput) {
-      this.#us[BINARY] = Q.WantYes;
+      this.#setOption(true, BINARY, Q.WantYes);
       this.#send(WILL, BINARY);
     }
+  }
+
+  #option(ours: boolean, option: number): number {
+    return this.#options?.[ours ? option : 256 + option] ?? Q.No;
+  }
+
+  #setOption(ours: boolean, option: number, state: number): void {
+    (this.#options ??= new Uint8Array(512))[ours ? option : 256 + option] = state;
   }
 
   /** RFC 1143's Q method, without the queue bits: we never change our mind mid-request. */
@@ -322,30 +333,29 @@ export class TelnetFilter {
     }
     const enable = verb === State.Will || verb === State.Do;
     const ours = verb === State.Do || verb === State.Dont;
-    const states = ours ? this.#us : this.#him;
     const [yes, no] = ours ? [WILL, WONT] : [DO, DONT];
-    const state = states[option];
+    const state = this.#option(ours, option);
     if (enable) {
       if (state === Q.No) {
         if (this.#accepts(option, ours)) {
-          states[option] = Q.Yes;
+          this.#setOption(ours, option, Q.Yes);
           this.#send(yes, option);
         } else {
           this.#send(no, option);
         }
       } else if (state === Q.WantYes) {
-        states[option] = Q.Yes;
+        this.#setOption(ours, option, Q.Yes);
       } else if (state === Q.WantNo) {
         // The peer answered our refusal with consent; RFC 1143 calls this an
         // error and settles on off without another message.
-        states[option] = Q.No;
+        this.#setOption(ours, option, Q.No);
       }
     } else {
       if (state === Q.Yes) {
-        states[option] = Q.No;
+        this.#setOption(ours, option, Q.No);
         this.#send(no, option);
       } else if (state !== Q.No) {
-        states[option] = Q.No;
+        this.#setOption(ours, option, Q.No);
       }
     }
   }
