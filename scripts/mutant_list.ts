@@ -828,9 +828,16 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "proxy-header-from-anyone",
     file: "server/proxied_transport.ts",
-    find: "      if (!opensWithProxyHeader(buffer.subarray(0, n))) return n;",
-    replace: "      return n;",
+    find: "    if (n === null || !opensWithProxyHeader(buffer.subarray(0, n))) return n;",
+    replace: "    return n;",
     breaks: "A client not behind a trusted proxy can send a PROXY header unchallenged.",
+  },
+  {
+    id: "proxy-header-checked-on-every-read",
+    file: "server/proxied_transport.ts",
+    find: "    this.#onRefused = null;\n",
+    replace: "",
+    breaks: "A member whose chat line looks like a PROXY header is disconnected as a spoofer.",
   },
   {
     id: "exempt-is-loopback",

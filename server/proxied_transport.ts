@@ -105,27 +105,52 @@ export async function acceptFromProxy(
 }
 
 /**
- * Wraps a connection from an untrusted address: if its first bytes are a
- * PROXY header, it is told so and closed (its session sees the end of input),
- * and `onRefused` is called.
+ * A connection from an untrusted address: if its first bytes are a PROXY
+ * header, it is told so and closed (its session sees the end of input), and
+ * `onRefused` is called. Every later read goes straight to the socket, so an
+ * idle member holds no suspended read of its own here.
  */
+class ProxyHeaderRefusal implements Transport {
+  #inner: Transport;
+  #onRefused: (() => void) | null;
+
+  constructor(inner: Transport, onRefused: () => void) {
+    this.#inner = inner;
+    this.#onRefused = onRefused;
+  }
+
+  get remoteAddr(): Deno.Addr {
+    return this.#inner.remoteAddr;
+  }
+
+  read(buffer: Uint8Array): Promise<number | null> {
+    const onRefused = this.#onRefused;
+    if (onRefused === null) return this.#inner.read(buffer);
+    this.#onRefused = null;
+    return this.#firstRead(buffer, onRefused);
+  }
+
+  async #firstRead(buffer: Uint8Array, onRefused: () => void): Promise<number | null> {
+    const n = await this.#inner.read(buffer);
+    if (n === null || !opensWithProxyHeader(buffer.subarray(0, n))) return n;
+    onRefused();
+    await this.#inner.write(encodeLine(`${UNTRUSTED_PROXY_TEXT}\r\n`)).catch(() => {});
+    closeQuietly(this.#inner);
+    return null;
+  }
+
+  write(bytes: Uint8Array): Promise<number> {
+    return this.#inner.write(bytes);
+  }
+
+  close(): void {
+    this.#inner.close();
+  }
+}
+
+/** Wraps a connection from an untrusted address (see `ProxyHeaderRefusal`). */
 export function refusingProxyHeaders(transport: Transport, onRefused: () => void): Transport {
-  let checked = false;
-  return {
-    remoteAddr: transport.remoteAddr,
-    async read(buffer: Uint8Array): Promise<number | null> {
-      const n = await transport.read(buffer);
-      if (checked || n === null) return n;
-      checked = true;
-      if (!opensWithProxyHeader(buffer.subarray(0, n))) return n;
-      onRefused();
-      await transport.write(encodeLine(`${UNTRUSTED_PROXY_TEXT}\r\n`)).catch(() => {});
-      closeQuietly(transport);
-      return null;
-    },
-    write: (bytes) => transport.write(bytes),
-    close: () => transport.close(),
-  };
+  return new ProxyHeaderRefusal(transport, onRefused);
 }
 
 /**

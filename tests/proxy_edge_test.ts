@@ -113,6 +113,22 @@ Deno.test("a PROXY header from an address that is not a trusted proxy is refused
   assertEquals(server.room.size, 1);
 });
 
+Deno.test("only a connection's first bytes are taken for a PROXY header: a member may say one later", async () => {
+  const logged: string[] = [];
+  await using server = startServer({
+    log: (_level, event, fields) => logged.push(`${event} ${JSON.stringify(fields)}`),
+  });
+  const port = server.address.port;
+  await using ana = await joinPlain(port, "ana");
+  await using bob = await joinPlain(port, "bob");
+  await ana.send("PROXY TCP4 203.0.113.7 10.0.0.1 5555 9999");
+  await bob.waitFor("ana: PROXY TCP4 203.0.113.7 10.0.0.1 5555 9999");
+  await ana.send("still here");
+  await bob.waitFor("ana: still here");
+  assertEquals(server.room.size, 2);
+  assert(!logged.some((line) => line.includes("untrusted-proxy-header")), logged.join("\n"));
+});
+
 Deno.test("--exempt none holds loopback to --max-per-ip; a listed range is free of it", async () => {
   {
     await using server = startServer({
