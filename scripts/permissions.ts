@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { GLIBC_PATHS } from "../server/native_heap.ts";
 
 /**
  * Environment variables the code reads. `tests/workflows_test.ts` fails if
@@ -68,6 +69,9 @@ export const RUNTIME_PERMISSIONS: string[] = [
   // instead of throwing NotCapable: commander probes CLICOLOR_FORCE when it
   // prints help, which would otherwise crash `chat --help`.
   `--allow-env=${RUNTIME_ENV.join(",")}`,
+  // Only glibc, where it is found, for malloc_trim (server/native_heap.ts):
+  // the idle collector hands freed pages back after a burst.
+  `--allow-ffi=${GLIBC_PATHS.join(",")}`,
   "--ignore-env",
   V8_FLAGS_ARGUMENT,
   ...RUNTIME_UNSTABLE_FLAGS,

@@ -13,7 +13,11 @@
  * declared once, in scripts/permissions.ts (RUNTIME_V8_FLAGS), which the
  * tasks, the compiled binary and the benchmark all use. Started without it,
  * the collector does nothing and V8 manages memory alone.
+ *
+ * What V8 frees goes back to the C allocator, which keeps the pages; after
+ * the quiet collection they are handed to the system too (native_heap.ts).
  */
+import { nativeHeapTrimmer } from "./native_heap.ts";
 
 /** How often to look, and how many quiet looks in a row make the room idle. */
 const CHECK_MS = 500;
@@ -24,6 +28,13 @@ export interface IdleCollectorOptions {
   activity: () => number;
   /** Runs a full collection; injectable so tests need no V8 flags. */
   collect?: (() => void) | null;
+  /**
+   * Returns the C heap's free pages to the system, after each quiet
+   * collection; injectable so tests can see it run.
+   */
+  trimNativeHeap?: (() => void) | null;
+  /** Told after each quiet collection what was done, for the log. */
+  onQuiet?: (done: { collected: boolean; trimmed: boolean }) => void;
   /** Starts a concurrent (incremental) full collection while the room is busy. */
   collectConcurrently?: (() => void) | null;
   /** The V8 heap's current size in bytes; injectable for tests. */
@@ -56,7 +67,10 @@ export function startIdleCollector(options: IdleCollectorOptions): () => void {
   const collect = options.collect === undefined
     ? gc && (() => gc({ type: "major", execution: "sync", flavor: "last-resort" }))
     : options.collect;
-  if (collect === null) return () => {};
+  const trimNativeHeap = options.trimNativeHeap === undefined
+    ? nativeHeapTrimmer()
+    : options.trimNativeHeap;
+  if (collect === null && trimNativeHeap === null) return () => {};
   const collectConcurrently = options.collectConcurrently === undefined
     ? gc && (() => gc({ type: "major", execution: "async" }))
     : options.collectConcurrently;
@@ -82,8 +96,11 @@ export function startIdleCollector(options: IdleCollectorOptions): () => void {
       }
     } else if (busy && ++quietChecks >= QUIET_CHECKS) {
       busy = false;
-      collect();
+      collect?.();
+      // Only after the collection: it is what frees the pages (write buffers of the burst).
+      trimNativeHeap?.();
       heapAfterCollection = heapBytes();
+      options.onQuiet?.({ collected: collect !== null, trimmed: trimNativeHeap !== null });
     }
   });
 }

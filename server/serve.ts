@@ -216,7 +216,18 @@ export async function serve(options: ServeOptions): Promise<number> {
     howToJoin(server.address, { tls: tls !== undefined, plain, web: web?.address }),
   );
   const stopReloading = tls ? reloadOnHangup(tls, log) : () => {};
-  const stopCollector = startIdleCollector({ activity: () => server.pacer.writeCount });
+  const stopCollector = startIdleCollector({
+    activity: () => server.pacer.writeCount,
+    onQuiet: ({ collected, trimmed }) => {
+      const memory = Deno.memoryUsage();
+      logger.debug("memory", {
+        rssMB: megabytes(memory.rss),
+        heapMB: megabytes(memory.heapUsed),
+        collected,
+        trimmed,
+      });
+    },
+  });
   const stopped = Promise.withResolvers<void>();
   const signals: Deno.Signal[] = Deno.build.os === "windows"
     ? ["SIGINT", "SIGBREAK"]
@@ -273,4 +284,9 @@ function howToJoin(
     ...(plainAddress ? { nc: `nc ${hostOf(plainAddress)} ${plainAddress.port}` } : {}),
     ...(more.web ? { web: `http://${bracket(hostOf(more.web))}:${more.web.port}/` } : {}),
   };
+}
+
+/** Bytes as megabytes with one decimal, for the log. */
+function megabytes(bytes: number): number {
+  return Math.round(bytes / 2 ** 20 * 10) / 10;
 }

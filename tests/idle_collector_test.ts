@@ -3,7 +3,8 @@
  * periodic check itself instead of waiting for the timer.
  */
 import { startIdleCollector } from "../server/idle_collector.ts";
-import { assertEquals } from "./support/assert.ts";
+import { nativeHeapTrimmer } from "../server/native_heap.ts";
+import { assert, assertEquals } from "./support/assert.ts";
 
 /** Captures the collector's periodic check so the test can run it. */
 function manualChecks(): { every: (check: () => void) => () => void; run(times?: number): void } {
@@ -27,6 +28,7 @@ Deno.test("the idle collector collects once after a busy spell goes quiet, never
     activity: () => activity,
     collect: () => collections++,
     collectConcurrently: null,
+    trimNativeHeap: null,
     every: checks.every,
   });
   // Busy: the activity value changes between checks, so nothing is collected.
@@ -60,6 +62,7 @@ Deno.test("the idle collector does nothing for a room that was never busy", () =
     activity: () => 0,
     collect: () => collections++,
     collectConcurrently: null,
+    trimNativeHeap: null,
     every: checks.every,
   });
   checks.run(10);
@@ -76,6 +79,7 @@ Deno.test("while busy, the collector starts a concurrent collection only when th
     activity: () => activity,
     collect: () => {},
     collectConcurrently: () => concurrent++,
+    trimNativeHeap: null,
     heapBytes: () => heap,
     every: checks.every,
   });
@@ -92,4 +96,53 @@ Deno.test("while busy, the collector starts a concurrent collection only when th
   }
   assertEquals(concurrent, 1, "a doubled heap is collected once, not on every check");
   stop();
+});
+
+Deno.test("after the quiet collection the C heap's free pages are handed back, and the log is told", () => {
+  let activity = 0;
+  const done: string[] = [];
+  const checks = manualChecks();
+  const stop = startIdleCollector({
+    activity: () => activity,
+    collect: () => done.push("collect"),
+    collectConcurrently: null,
+    trimNativeHeap: () => done.push("trim"),
+    onQuiet: (what) => done.push(JSON.stringify(what)),
+    every: checks.every,
+  });
+  activity++;
+  checks.run();
+  assertEquals(done, [], "nothing while busy");
+  checks.run(5);
+  assertEquals(done, ["collect", "trim", '{"collected":true,"trimmed":true}']);
+  stop();
+});
+
+Deno.test("without V8's gc() the collector still trims the C heap once the room is quiet", () => {
+  let activity = 0;
+  const done: string[] = [];
+  const checks = manualChecks();
+  const stop = startIdleCollector({
+    activity: () => activity,
+    collect: null,
+    collectConcurrently: null,
+    trimNativeHeap: () => done.push("trim"),
+    onQuiet: (what) => done.push(JSON.stringify(what)),
+    every: checks.every,
+  });
+  activity++;
+  checks.run(3);
+  assertEquals(done, ["trim", '{"collected":false,"trimmed":true}']);
+  stop();
+});
+
+Deno.test("nativeHeapTrimmer() finds glibc on Linux, and none where no listed file is there", () => {
+  const trim = nativeHeapTrimmer();
+  if (Deno.build.os === "linux") {
+    assert(trim !== null, "no glibc found among GLIBC_PATHS on this Linux machine");
+    trim();
+  } else {
+    assertEquals(trim, null);
+  }
+  assertEquals(nativeHeapTrimmer(["/nonexistent/libc.so.6"]), null);
 });

@@ -17,6 +17,7 @@ import {
   RUNTIME_V8_FLAGS,
   V8_FLAGS_ARGUMENT,
 } from "../scripts/permissions.ts";
+import { GLIBC_PATHS } from "../server/native_heap.ts";
 import { assert, assertEquals } from "./support/assert.ts";
 
 const ROOT = new URL("../", import.meta.url);
@@ -101,9 +102,14 @@ Deno.test("the binary is compiled with exactly the runtime permissions and V8 fl
   assertEquals(args.at(-1), "main.ts");
   for (const flag of RUNTIME_PERMISSIONS) assert(args.includes(flag));
   assert(args.includes(V8_FLAGS_ARGUMENT));
-  for (const broad of ["-A", "--allow-all", "--allow-run", "--allow-ffi"]) {
+  for (const broad of ["-A", "--allow-all", "--allow-run"]) {
     assert(!args.some((arg) => arg.startsWith(broad)), `${broad} in ${args}`);
   }
+  // Foreign code: glibc's files only, for the idle collector's malloc_trim.
+  assertEquals(args.filter((arg) => arg.startsWith("--allow-ffi")), [
+    `--allow-ffi=${GLIBC_PATHS.join(",")}`,
+  ]);
+  assert(GLIBC_PATHS.every((path) => path.startsWith("/") && path.endsWith("/libc.so.6")));
   assert(!args.includes("--allow-env"), "--allow-env must list variables");
   const tasks = JSON.parse(await readText("deno.json")).tasks;
   assertEquals(tasks.compile, "deno run -A scripts/compile.ts");
