@@ -3,7 +3,7 @@
  * holds. Once the process has held at least HEAP_PROBE_FDS open file
  * descriptors (default 1000) for three checks in a row, it collects in full,
  * writes `bench/results/heap-<fds>.heapsnapshot` and, beside it, the memory
- * figures before and after handing freed C memory back:
+ * figures and timings of the collection and of handing freed C memory back:
  *
  *   HEAP_PROBE_FDS=3000 deno task bench --scenario idle --members 3000 \
  *     --server bench/heap_probe_server.ts
@@ -37,12 +37,20 @@ const timer = setInterval(() => {
   if (steadyChecks < 3) return;
   clearInterval(timer);
   const gc = (globalThis as { gc?: (options: unknown) => void }).gc;
+  const start = performance.now();
   gc?.({ type: "major", execution: "sync", flavor: "last-resort" });
+  const collectMs = performance.now() - start;
   const collected = { ...Deno.memoryUsage(), ...residentKb() };
-  nativeHeapTrimmer()?.();
+  const trim = nativeHeapTrimmer();
+  const trimStart = performance.now();
+  trim?.();
+  const trimMs = performance.now() - trimStart;
   const trimmed = residentKb();
   const base = new URL(`heap-${wanted}`, results).pathname;
-  Deno.writeTextFileSync(`${base}.json`, JSON.stringify({ fds, collected, trimmed }, null, 2));
+  Deno.writeTextFileSync(
+    `${base}.json`,
+    JSON.stringify({ fds, collectMs, collected, trimMs, trimmed }, null, 2),
+  );
   v8.writeHeapSnapshot(`${base}.heapsnapshot`);
 }, 700);
 Deno.unrefTimer(timer);

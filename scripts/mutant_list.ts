@@ -1214,4 +1214,20 @@ export const MUTANTS: readonly Mutant[] = [
     breaks: "The compiled binary is not allowed to load glibc, so its idle collector never hands " +
       "freed pages back.",
   },
+  {
+    id: "quiet-collection-unbounded",
+    file: "server/idle_collector.ts",
+    find: " && clock() >= nextCollectionAt) {",
+    replace: ") {",
+    breaks: "A client that makes the room busy and quiet every 1.5 s gets a full, room-stopping " +
+      "collection each time.",
+  },
+  {
+    id: "quiet-collection-pause-share-ignored",
+    file: "server/idle_collector.ts",
+    find: "Math.max(MIN_COLLECTION_GAP_MS, ms * PAUSE_SHARE)",
+    replace: "MIN_COLLECTION_GAP_MS",
+    breaks: "In a large room, where the quiet collection stops it for half a second, collecting " +
+      "every 5 s takes a tenth of the time.",
+  },
 ];

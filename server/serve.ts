@@ -218,13 +218,14 @@ export async function serve(options: ServeOptions): Promise<number> {
   const stopReloading = tls ? reloadOnHangup(tls, log) : () => {};
   const stopCollector = startIdleCollector({
     activity: () => server.pacer.writeCount,
-    onQuiet: ({ collected, trimmed }) => {
+    onQuiet: ({ collected, trimmed, ms }) => {
       const memory = Deno.memoryUsage();
       logger.debug("memory", {
         rssMB: megabytes(memory.rss),
         heapMB: megabytes(memory.heapUsed),
         collected,
         trimmed,
+        ms: Math.round(ms),
       });
     },
   });

@@ -6,16 +6,32 @@ import { startIdleCollector } from "../server/idle_collector.ts";
 import { nativeHeapTrimmer } from "../server/native_heap.ts";
 import { assert, assertEquals } from "./support/assert.ts";
 
-/** Captures the collector's periodic check so the test can run it. */
-function manualChecks(): { every: (check: () => void) => () => void; run(times?: number): void } {
+/**
+ * Captures the collector's periodic check so the test can run it, with a
+ * clock that moves 500 ms (the real interval) per check.
+ */
+function manualChecks(): {
+  every: (check: () => void) => () => void;
+  now: () => number;
+  advance(ms: number): void;
+  run(times?: number): void;
+} {
   let captured: (() => void) | null = null;
+  let time = 0;
   return {
     every(check) {
       captured = check;
       return () => captured = null;
     },
+    now: () => time,
+    advance(ms) {
+      time += ms;
+    },
     run(times = 1) {
-      for (let i = 0; i < times; i++) captured?.();
+      for (let i = 0; i < times; i++) {
+        time += 500;
+        captured?.();
+      }
     },
   };
 }
@@ -30,6 +46,7 @@ Deno.test("the idle collector collects once after a busy spell goes quiet, never
     collectConcurrently: null,
     trimNativeHeap: null,
     every: checks.every,
+    now: checks.now,
   });
   // Busy: the activity value changes between checks, so nothing is collected.
   for (let i = 0; i < 8; i++) {
@@ -43,7 +60,7 @@ Deno.test("the idle collector collects once after a busy spell goes quiet, never
   checks.run();
   assertEquals(collections, 1);
   // Still quiet: no more.
-  checks.run(5);
+  checks.run(10);
   assertEquals(collections, 1);
   // Busy again, then quiet: one more.
   activity++;
@@ -64,6 +81,7 @@ Deno.test("the idle collector does nothing for a room that was never busy", () =
     collectConcurrently: null,
     trimNativeHeap: null,
     every: checks.every,
+    now: checks.now,
   });
   checks.run(10);
   stop();
@@ -82,6 +100,7 @@ Deno.test("while busy, the collector starts a concurrent collection only when th
     trimNativeHeap: null,
     heapBytes: () => heap,
     every: checks.every,
+    now: checks.now,
   });
   for (let i = 0; i < 4; i++) {
     activity++;
@@ -107,14 +126,15 @@ Deno.test("after the quiet collection the C heap's free pages are handed back, a
     collect: () => done.push("collect"),
     collectConcurrently: null,
     trimNativeHeap: () => done.push("trim"),
-    onQuiet: (what) => done.push(JSON.stringify(what)),
+    onQuiet: ({ ms, ...what }) => done.push(JSON.stringify(what), typeof ms),
     every: checks.every,
+    now: checks.now,
   });
   activity++;
   checks.run();
   assertEquals(done, [], "nothing while busy");
   checks.run(5);
-  assertEquals(done, ["collect", "trim", '{"collected":true,"trimmed":true}']);
+  assertEquals(done, ["collect", "trim", '{"collected":true,"trimmed":true}', "number"]);
   stop();
 });
 
@@ -127,12 +147,13 @@ Deno.test("without V8's gc() the collector still trims the C heap once the room 
     collect: null,
     collectConcurrently: null,
     trimNativeHeap: () => done.push("trim"),
-    onQuiet: (what) => done.push(JSON.stringify(what)),
+    onQuiet: ({ ms, ...what }) => done.push(JSON.stringify(what), typeof ms),
     every: checks.every,
+    now: checks.now,
   });
   activity++;
   checks.run(3);
-  assertEquals(done, ["trim", '{"collected":false,"trimmed":true}']);
+  assertEquals(done, ["trim", '{"collected":false,"trimmed":true}', "number"]);
   stop();
 });
 
@@ -145,4 +166,41 @@ Deno.test("nativeHeapTrimmer() finds glibc on Linux, and none where no listed fi
     assertEquals(trim, null);
   }
   assertEquals(nativeHeapTrimmer(["/nonexistent/libc.so.6"]), null);
+});
+
+Deno.test("a room made busy and quiet over and over is collected at most once per 5 s, or 50 times the pause", () => {
+  let activity = 0;
+  const collectedAt: number[] = [];
+  let pauseMs = 20;
+  const checks = manualChecks();
+  const stop = startIdleCollector({
+    activity: () => activity,
+    collect: () => {
+      collectedAt.push(checks.now());
+      checks.advance(pauseMs);
+    },
+    collectConcurrently: null,
+    trimNativeHeap: null,
+    every: checks.every,
+    now: checks.now,
+  });
+  /** One busy check, then two quiet ones: the quickest a room can turn busy and quiet. */
+  const flicker = (seconds: number) => {
+    for (let spent = 0; spent < seconds * 1000; spent += 1500) {
+      activity++;
+      checks.run(3);
+    }
+  };
+  flicker(30);
+  const gaps = collectedAt.slice(1).map((at, i) => at - collectedAt[i]);
+  assert(collectedAt.length >= 5 && collectedAt.length <= 7, `${collectedAt.length} collections`);
+  assert(gaps.every((gap) => gap >= 5000), `gaps ${gaps}`);
+  // A collection that stops the room for 400 ms is followed by 20 s without one.
+  pauseMs = 400;
+  collectedAt.length = 0;
+  flicker(60);
+  const slowGaps = collectedAt.slice(1).map((at, i) => at - collectedAt[i]);
+  assert(collectedAt.length >= 3, `${collectedAt.length} collections`);
+  assert(slowGaps.every((gap) => gap >= 20_000), `gaps ${slowGaps}`);
+  stop();
 });
