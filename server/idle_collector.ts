@@ -12,10 +12,11 @@
  * V8 offers `gc()` only when started with `--expose-gc`; that flag is
  * declared once, in scripts/permissions.ts (RUNTIME_V8_FLAGS), which the
  * tasks, the compiled binary and the benchmark all use. Started without it,
- * the collector does nothing and V8 manages memory alone.
+ * V8 collects alone.
  *
- * What V8 frees goes back to the C allocator, which keeps the pages; after
- * the quiet collection they are handed to the system too (native_heap.ts).
+ * What V8 frees goes back to the C allocator, which keeps the pages; when
+ * the room goes quiet (after the collection, if there is one) they are
+ * handed to the system too (native_heap.ts).
  */
 import { nativeHeapTrimmer } from "./native_heap.ts";
 
