@@ -53,7 +53,7 @@ Options:
   --workers N           load-worker processes (default 2)
   --no-pin              do not pin the server and the workers to separate CPUs
   --profile             write V8 CPU profiles of the server (to a temp folder) and print its hot functions
-  --no-v8-flags         start the server without --expose-gc, so its idle collector does nothing
+  --no-v8-flags         start the server without --expose-gc, so its idle collector only trims
   --web-share F         start the server with --web and put this share (0 to 1) of the members on
                         WebSockets instead of TCP (default 0)
   --nodes N             serve the room from N chat serve --redis nodes over a redis-server the
