@@ -361,7 +361,8 @@ export const MUTANTS: readonly Mutant[] = [
     id: "lookalike-of-present-name-allowed",
     file: "server/room.ts",
     find: "      if (twin && twin !== renaming) {",
-    replace: "      if (twin && twin !== renaming && false) {",
+    // Never true: an exact twin was refused earlier as taken.
+    replace: "      if (twin && twin !== renaming && twin.nick === nick) {",
     breaks: "A name whose skeleton matches a present member's (Cyrillic аlice) is accepted.",
   },
   {

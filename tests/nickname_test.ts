@@ -51,6 +51,13 @@ Deno.test("look-alikes of a present name, invisible and mark-only names are refu
     }
   }
   assertEquals(server.room.members.map((member) => member.nick), ["alice", "bob"]);
+  // One script each, so only the comparison with who is present can tell.
+  await using _mary = await joinPlain(port, "mary");
+  for (const [nick, twin] of [["a1ice", "alice"], ["rnary", "mary"], ["b0b", "bob"]]) {
+    const { client, answer } = await tryNick(port, nick);
+    await client.close();
+    assertMatch(answer, new RegExp(`^Nickname "${nick}" looks too much like "${twin}", who is`));
+  }
 });
 
 Deno.test("Korean, Japanese, Cyrillic and Greek names written in their own script still work", async () => {
