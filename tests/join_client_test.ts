@@ -179,6 +179,37 @@ Deno.test("chat join shows a line the room replays twice only once", async () =>
   assertEquals(room.errors, []);
 });
 
+Deno.test("chat join tells a room that gave it no resume token the last seq it showed, so history is not shown twice", async () => {
+  const at = Date.now();
+  const message = (seq: number, text: string) => ({ type: "message", seq, at, from: "bob", text });
+  const welcome = (seq: number) => ({ type: "welcome", at, nick: "ana", owner: false, seq });
+  await using room = new FakeRoom([
+    async (connection) => {
+      assertEquals(await connection.readLine(), "CHAT/2 json");
+      await connection.send({ type: "challenge", at, nonce: "n" });
+      assertEquals((await connection.readMessage()).nick, "ana");
+      await connection.send(welcome(0));
+      await connection.send(message(1, "one"));
+      await connection.send(message(2, "two"));
+      // Then the connection drops, as when the room restarts.
+    },
+    async (connection) => {
+      assertEquals(await connection.readLine(), "CHAT/2 json");
+      await connection.send({ type: "challenge", at, nonce: "n" });
+      const rejoin = await connection.readMessage();
+      assertEquals([rejoin.nick, rejoin.resume, rejoin.lastSeq], ["ana", undefined, 2]);
+      await connection.send(welcome(3));
+      await connection.send(message(4, "four"));
+      while ((await connection.readLine(10_000)) !== null) { /* until the client leaves */ }
+    },
+  ]);
+  await using client = new JoinProcess([`127.0.0.1:${room.port}`, "--nick", "ana", "--retry", "5"]);
+  await client.waitFor("bob: four");
+  await client.closeStdin();
+  assertEquals(await client.exitCode(), 0);
+  assertEquals(room.errors, []);
+});
+
 Deno.test("chat join exits 1 with a clear message when nothing listens", async () => {
   // The port stays held on 127.0.0.1, so nothing else can listen on it; on
   // 127.0.0.2 the connection is refused.
