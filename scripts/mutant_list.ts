@@ -521,7 +521,8 @@ export const MUTANTS: readonly Mutant[] = [
     id: "replay-not-streamed",
     file: "server/fanout.ts",
     find: "        if (connection.queuedBytes > STREAM_HIGH_WATER) {",
-    replace: "        if (false) {",
+    // Never true; a bare `false` leaves the narrowed `connection` unused and fails to type-check.
+    replace: "        if (connection.queuedBytes > Infinity) {",
     breaks: "A replay is queued whole instead of following what the member reads.",
   },
   {
