@@ -24,12 +24,11 @@ class HeldPacer extends WritePacer {
   }
 }
 
-Deno.test("a private line waits behind the broadcasts queued before it, though they are not flushed yet", async () => {
-  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+/** One member's connection on a real loopback socket, behind a fan-out using `pacer`. */
+async function oneMember(pacer: WritePacer) {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const client = await LineClient.connect(listener.addr.port);
-  await using _ = client;
   const socket = await listener.accept();
-  const pacer = new HeldPacer();
   const connection = new Connection(1, socket, {
     limitBytes: 1 << 20,
     pacer,
@@ -38,51 +37,43 @@ Deno.test("a private line waits behind the broadcasts queued before it, though t
   const fanout = new Fanout(pacer, () => {});
   fanout.add(connection);
   fanout.admit(1);
-  const message = (seq: number, text: string): ServerEvent => ({
-    type: "message",
-    seq,
-    at: 0,
-    from: "ana",
-    text,
-  });
-  fanout.broadcast(message(1, "first"));
-  fanout.send(1, { type: "error", at: 0, text: "private" });
-  fanout.broadcast(message(2, "second"));
+  return {
+    fanout,
+    /** The member's lines as shown, without their [HH:MM] stamps. */
+    readLine: async () => (await client.readLine()).replace(/^\[\d\d:\d\d\] /, ""),
+    async [Symbol.asyncDispose]() {
+      connection.close();
+      await client[Symbol.asyncDispose]();
+      listener.close();
+    },
+  };
+}
+
+function message(seq: number, text: string): ServerEvent {
+  return { type: "message", seq, at: 0, from: "ana", text };
+}
+
+Deno.test("a private line waits behind the broadcasts queued before it, though they are not flushed yet", async () => {
+  const pacer = new HeldPacer();
+  await using member = await oneMember(pacer);
+  member.fanout.broadcast(message(1, "first"));
+  member.fanout.send(1, { type: "error", at: 0, text: "private" });
+  member.fanout.broadcast(message(2, "second"));
   pacer.release();
   const lines = [];
-  for (let i = 0; i < 3; i++) lines.push((await client.readLine()).replace(/^\[\d\d:\d\d\] /, ""));
+  for (let i = 0; i < 3; i++) lines.push(await member.readLine());
   assertEquals(lines, ["ana: first", "private", "ana: second"]);
-  connection.close();
 });
 
 Deno.test("a stream is paged as its member reads it, never queued whole", async () => {
-  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const client = await LineClient.connect(listener.addr.port);
-  await using _ = client;
-  const socket = await listener.accept();
-  const pacer = new WritePacer();
-  const connection = new Connection(1, socket, {
-    limitBytes: 1 << 20,
-    pacer,
-    onOverflow: () => {},
-  });
-  const fanout = new Fanout(pacer, () => {});
-  fanout.add(connection);
-  fanout.admit(1);
+  await using member = await oneMember(new WritePacer());
   const pad = "x".repeat(2000);
   let pages = 0;
   let finished = false;
-  const nextPage = (): ServerEvent[] | null =>
-    pages === 200
-      ? null
-      : [{ type: "message", seq: ++pages, at: 0, from: "ana", text: `${pages} ${pad}` }];
-  fanout.stream(1, nextPage, () => finished = true);
+  const nextPage = () => pages === 200 ? null : [message(++pages, `${pages} ${pad}`)];
+  member.fanout.stream(1, nextPage, () => finished = true);
   // 400 KB in all; before the member has read a byte, only about 64 KB of it is taken.
   assert(pages <= 40, `${pages} pages of 2 KB queued before the member read any`);
-  for (let seq = 1; seq <= 200; seq++) {
-    const line = (await client.readLine()).replace(/^\[\d\d:\d\d\] /, "");
-    assertEquals(line, `ana: ${seq} ${pad}`);
-  }
+  for (let seq = 1; seq <= 200; seq++) assertEquals(await member.readLine(), `ana: ${seq} ${pad}`);
   assert(finished, "the stream's done() ran");
-  connection.close();
 });
