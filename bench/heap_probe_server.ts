@@ -15,20 +15,14 @@
 import v8 from "node:v8";
 import { main } from "../main.ts";
 import { nativeHeapTrimmer } from "../server/native_heap.ts";
+import { readStatusKilobytes } from "./proc_stats.ts";
 
 const wanted = Number(Deno.env.get("HEAP_PROBE_FDS") ?? "1000");
 const results = new URL("results/", import.meta.url);
 Deno.mkdirSync(results, { recursive: true });
 
-/** Resident memory lines from /proc/self/status, in kB. */
-function residentKb(): Record<string, number> {
-  const figures: Record<string, number> = {};
-  for (const line of Deno.readTextFileSync("/proc/self/status").split("\n")) {
-    const match = /^(VmRSS|RssAnon|RssFile|VmHWM):\s+(\d+) kB/.exec(line);
-    if (match) figures[match[1]] = Number(match[2]);
-  }
-  return figures;
-}
+/** Resident memory, in kB. */
+const residentKb = () => readStatusKilobytes("self", ["VmRSS", "RssAnon", "RssFile", "VmHWM"]);
 
 let steadyChecks = 0;
 const timer = setInterval(() => {

@@ -46,6 +46,15 @@ export function readProc(pid: number): ProcSample | null {
   };
 }
 
+/** Named kB figures of /proc/<pid>/status (VmRSS, RssAnon, ...), 0 for any that is absent. */
+export function readStatusKilobytes(
+  pid: number | "self",
+  keys: readonly string[],
+): Record<string, number> {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  return Object.fromEntries(keys.map((key) => [key, statusKilobytes(status, key)]));
+}
+
 function statusKilobytes(status: string, key: string): number {
   const match = new RegExp(`^${key}:\\s+(\\d+)`, "m").exec(status);
   return match ? Number(match[1]) : 0;
